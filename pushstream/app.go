@@ -1,0 +1,212 @@
+package pushstream
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+)
+
+func init() {
+	caddy.RegisterModule(App{})
+}
+
+// storePool keeps the one store of the process across config reloads: each
+// config's app holds a reference; the last release destroys the store.
+var storePool = caddy.NewUsagePool()
+
+const storePoolKey = "push_stream_store"
+
+// shutdownTimeout bounds how long process exit waits for subscribers to
+// write their footers.
+const shutdownTimeout = 5 * time.Second
+
+// App is the `push_stream` app: the channel store shared by every push
+// stream handler of the process, and its store-wide limits. A Caddyfile
+// without the global option gets the defaults.
+type App struct {
+	// SharedMemorySize caps the bytes accounted for channels, stored
+	// messages and subscriptions. Default 32 MiB, minimum 128 KiB.
+	SharedMemorySize int64 `json:"shared_memory_size,omitempty"`
+	// MessageTTL is how long a stored message is kept. Default 30m.
+	MessageTTL caddy.Duration `json:"message_ttl,omitempty"`
+	// ChannelInactivityTime is how long a channel without stored messages
+	// or subscribers survives. Default 30s; zero is allowed.
+	ChannelInactivityTime *caddy.Duration `json:"channel_inactivity_time,omitempty"`
+	// MaxMessagesStoredPerChannel caps stored messages per channel.
+	// Default unlimited.
+	MaxMessagesStoredPerChannel int `json:"max_messages_stored_per_channel,omitempty"`
+	// MaxSubscribersPerChannel caps subscriptions per channel. Default
+	// unlimited.
+	MaxSubscribersPerChannel int `json:"max_subscribers_per_channel,omitempty"`
+	// MaxChannelIDLength caps channel ids, in bytes. Default unlimited.
+	MaxChannelIDLength int `json:"max_channel_id_length,omitempty"`
+	// MaxNumberOfChannels caps live normal channels. Default unlimited.
+	MaxNumberOfChannels int `json:"max_number_of_channels,omitempty"`
+	// MaxNumberOfWildcardChannels caps live wildcard channels. Default
+	// unlimited.
+	MaxNumberOfWildcardChannels int `json:"max_number_of_wildcard_channels,omitempty"`
+	// WildcardChannelPrefix marks wildcard channels. Default empty: none.
+	WildcardChannelPrefix string `json:"wildcard_channel_prefix,omitempty"`
+	// ChannelDeletedMessageText is the text subscribers get when a channel
+	// is deleted without a body. Default "Channel deleted". nginx escapes
+	// (\n, \r, \t) are decoded.
+	ChannelDeletedMessageText *string `json:"channel_deleted_message_text,omitempty"`
+	// PingMessageText is the text of ping messages. Default one space.
+	// nginx escapes are decoded.
+	PingMessageText *string `json:"ping_message_text,omitempty"`
+	// EventsChannelID names the events channel. Default empty: disabled.
+	EventsChannelID string `json:"events_channel_id,omitempty"`
+
+	store    *Store
+	settings Settings
+	logger   *zap.Logger
+}
+
+// CaddyModule returns the Caddy module information.
+func (App) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "push_stream",
+		New: func() caddy.Module { return new(App) },
+	}
+}
+
+// storeHolder lets the usage pool destroy the store.
+type storeHolder struct{ store *Store }
+
+// Destruct ends every subscriber and stops the store's janitor.
+func (h storeHolder) Destruct() error {
+	h.store.Destroy(shutdownTimeout)
+	return nil
+}
+
+// Provision builds the settings and takes a reference to the store.
+func (a *App) Provision(ctx caddy.Context) error {
+	a.logger = ctx.Logger()
+	a.settings = a.buildSettings()
+	val, _, err := storePool.LoadOrNew(storePoolKey, func() (caddy.Destructor, error) {
+		s := NewStore(a.settings, nil)
+		s.StartJanitor()
+		return storeHolder{store: s}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("loading push stream store: %w", err)
+	}
+	a.store = val.(storeHolder).store
+
+	eventsApp, err := ctx.App("events")
+	if err != nil {
+		return fmt.Errorf("loading events app: %w", err)
+	}
+	eventsApp.(*caddyevents.App).On("stopping", exitHandler{app: a})
+	return nil
+}
+
+func (a *App) buildSettings() Settings {
+	s := Settings{
+		MemoryCap:                a.SharedMemorySize,
+		MessageTTL:               time.Duration(a.MessageTTL),
+		InactivityTime:           DefaultInactivityTime,
+		MaxStoredPerChannel:      a.MaxMessagesStoredPerChannel,
+		MaxSubscribersPerChannel: a.MaxSubscribersPerChannel,
+		MaxChannelIDLength:       a.MaxChannelIDLength,
+		MaxChannels:              a.MaxNumberOfChannels,
+		MaxWildcardChannels:      a.MaxNumberOfWildcardChannels,
+		WildcardPrefix:           a.WildcardChannelPrefix,
+		DeletedText:              DefaultDeletedText,
+		PingText:                 DefaultPingText,
+		EventsChannelID:          a.EventsChannelID,
+	}
+	if s.MemoryCap == 0 {
+		s.MemoryCap = DefaultMemoryCap
+	}
+	if s.MessageTTL == 0 {
+		s.MessageTTL = DefaultMessageTTL
+	}
+	if a.ChannelInactivityTime != nil {
+		s.InactivityTime = time.Duration(*a.ChannelInactivityTime)
+	}
+	if a.ChannelDeletedMessageText != nil {
+		s.DeletedText = DecodeConfigEscapes(*a.ChannelDeletedMessageText)
+	}
+	if a.PingMessageText != nil {
+		s.PingText = DecodeConfigEscapes(*a.PingMessageText)
+	}
+	return s
+}
+
+// Validate checks the settings (PROTOCOL.md §9.2).
+func (a *App) Validate() error {
+	if a.SharedMemorySize != 0 && a.SharedMemorySize < MinMemoryCap {
+		return fmt.Errorf("shared_memory_size value must be at least 128KiB")
+	}
+	if a.MessageTTL < 0 {
+		return fmt.Errorf("message_ttl cannot be negative")
+	}
+	if a.ChannelInactivityTime != nil && *a.ChannelInactivityTime < 0 {
+		return fmt.Errorf("channel_inactivity_time cannot be negative")
+	}
+	for name, v := range map[string]int{
+		"max_messages_stored_per_channel": a.MaxMessagesStoredPerChannel,
+		"max_subscribers_per_channel":     a.MaxSubscribersPerChannel,
+		"max_channel_id_length":           a.MaxChannelIDLength,
+		"max_number_of_channels":          a.MaxNumberOfChannels,
+		"max_number_of_wildcard_channels": a.MaxNumberOfWildcardChannels,
+	} {
+		if v < 0 {
+			return fmt.Errorf("%s cannot be negative", name)
+		}
+	}
+	return nil
+}
+
+// Start applies this config's store-wide settings: a config that failed
+// to provision never changes the running store.
+func (a *App) Start() error {
+	a.store.Apply(a.settings)
+	return nil
+}
+
+// Stop does nothing: the store and its subscribers outlive a reload.
+func (a *App) Stop() error { return nil }
+
+// Cleanup releases this config's reference to the store.
+func (a *App) Cleanup() error {
+	if a.store == nil {
+		return nil
+	}
+	a.store = nil
+	_, err := storePool.Delete(storePoolKey)
+	return err
+}
+
+// Store returns the channel store.
+func (a *App) Store() *Store { return a.store }
+
+// exitHandler ends every subscriber when the process exits, before the
+// HTTP servers wait for their connections (PROTOCOL.md §10).
+type exitHandler struct{ app *App }
+
+// Handle implements caddyevents.Handler.
+func (h exitHandler) Handle(context.Context, caddy.Event) error {
+	if !caddy.Exiting() {
+		return nil
+	}
+	if s := h.app.store; s != nil {
+		h.app.logger.Info("ending push stream subscribers for process exit")
+		s.Shutdown(shutdownTimeout)
+	}
+	return nil
+}
+
+// Interface guards.
+var (
+	_ caddy.App          = (*App)(nil)
+	_ caddy.Provisioner  = (*App)(nil)
+	_ caddy.Validator    = (*App)(nil)
+	_ caddy.CleanerUpper = (*App)(nil)
+)

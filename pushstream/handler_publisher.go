@@ -1,0 +1,260 @@
+package pushstream
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(PublisherHandler{})
+}
+
+// Publisher modes.
+const (
+	ModeNormal = "normal"
+	ModeAdmin  = "admin"
+)
+
+// DefaultMaxBodySize is nginx's client_max_body_size default.
+const DefaultMaxBodySize = 1 << 20
+
+// PublisherHandler is the `push_stream_publisher` handler: it publishes request
+// bodies to channels, reports channel info and, in admin mode, deletes
+// channels (PROTOCOL.md §4).
+type PublisherHandler struct {
+	// Mode is normal (default) or admin; admin also allows DELETE.
+	Mode string `json:"mode,omitempty"`
+	// ChannelsPath names the channels, with placeholders. Required.
+	ChannelsPath string `json:"channels_path,omitempty"`
+	// StoreMessages keeps published messages in their channels.
+	StoreMessages bool `json:"store_messages,omitempty"`
+	// ChannelInfoOnPublish answers a publish with the channel info.
+	// Default on.
+	ChannelInfoOnPublish *bool `json:"channel_info_on_publish,omitempty"`
+	// AllowedOrigins enables CORS headers with this origin value.
+	AllowedOrigins string `json:"allowed_origins,omitempty"`
+	// MaxBodySize caps request bodies, in bytes. Default 1 MiB.
+	MaxBodySize int64 `json:"max_body_size,omitempty"`
+
+	store   *Store
+	admin   bool
+	methods string
+}
+
+// CaddyModule returns the Caddy module information.
+func (PublisherHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.push_stream_publisher",
+		New: func() caddy.Module { return new(PublisherHandler) },
+	}
+}
+
+// ParsePublisherMode normalises a publisher mode name.
+func ParsePublisherMode(mode string) (string, error) {
+	m := strings.ToLower(mode)
+	switch m {
+	case "":
+		return ModeNormal, nil
+	case ModeNormal, ModeAdmin:
+		return m, nil
+	}
+	return "", fmt.Errorf("invalid push_stream_publisher mode value: %s, accepted values (normal, admin)", mode)
+}
+
+// Provision takes the store and applies defaults.
+func (h *PublisherHandler) Provision(ctx caddy.Context) error {
+	app, err := loadStore(ctx)
+	if err != nil {
+		return err
+	}
+	h.store = app.Store()
+	mode, err := ParsePublisherMode(h.Mode)
+	if err != nil {
+		return err
+	}
+	h.admin = mode == ModeAdmin
+	h.methods = publisherMethods
+	if h.admin {
+		h.methods = adminPublisherMethod
+	}
+	if h.MaxBodySize == 0 {
+		h.MaxBodySize = DefaultMaxBodySize
+	}
+	return nil
+}
+
+// Validate checks the handler's settings.
+func (h *PublisherHandler) Validate() error {
+	if h.ChannelsPath == "" {
+		return fmt.Errorf("channels_path must be set")
+	}
+	if h.MaxBodySize < 0 {
+		return fmt.Errorf("max_body_size cannot be negative")
+	}
+	return nil
+}
+
+// ServeHTTP answers a publisher request (PROTOCOL.md §4.2).
+func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	hdr := w.Header()
+	setAntiCache(hdr)
+	setCORS(hdr, evaluate(r, h.AllowedOrigins), h.methods)
+	if r.Method == http.MethodOptions {
+		writeHeaderOnly(w, http.StatusOK, "")
+		return nil
+	}
+	publish := r.Method == http.MethodPost || r.Method == http.MethodPut
+	remove := r.Method == http.MethodDelete && h.admin
+	if !publish && !remove && r.Method != http.MethodGet {
+		hdr["Allow"] = []string{h.methods}
+		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		return nil
+	}
+	if publish && r.ContentLength > h.MaxBodySize {
+		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
+		return nil
+	}
+	refs := channelRefs(r, h.ChannelsPath)
+	if len(refs) == 0 {
+		writeHeaderOnly(w, http.StatusBadRequest, explainNoChannel)
+		return nil
+	}
+	channels, rerr := h.channels(refs, publish, r.Method != http.MethodGet)
+	if rerr != nil {
+		writeHeaderOnly(w, rerr.status, rerr.explain)
+		return nil
+	}
+	switch {
+	case publish:
+		h.publish(w, r, channels)
+	case remove:
+		h.delete(w, r, channels)
+	default:
+		h.writeInfo(w, r, channels)
+	}
+	return nil
+}
+
+// channels resolves the ids of the path (PROTOCOL.md §4.2 step 5). With
+// create, missing channels are created; otherwise missing ones are nil.
+func (h *PublisherHandler) channels(refs []ChannelRef, create, changes bool) ([]*Channel, *requestError) {
+	settings := h.store.Settings()
+	channels := make([]*Channel, len(refs))
+	for i, ref := range refs {
+		if rerr := checkID(settings, ref.ID); rerr != nil {
+			return nil, rerr
+		}
+		var ch *Channel
+		if create {
+			var err error
+			if ch, _, err = h.store.GetOrCreate(ref.ID); err != nil {
+				return nil, creationError(err)
+			}
+		} else {
+			ch = h.store.Lookup(ref.ID)
+		}
+		if changes && ch != nil && ch.IsEvents() {
+			return nil, &requestError{http.StatusForbidden, explainEventsChannel}
+		}
+		channels[i] = ch
+	}
+	return channels, nil
+}
+
+// readBody reads the whole body within max_body_size.
+func (h *PublisherHandler) readBody(r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodySize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading request body: %w", err)
+	}
+	if int64(len(body)) > h.MaxBodySize {
+		return nil, errBodyTooLarge
+	}
+	return body, nil
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+// writeBodyError answers a body that could not be read.
+func writeBodyError(w http.ResponseWriter, err error) {
+	if errors.Is(err, errBodyTooLarge) {
+		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
+		return
+	}
+	writeHeaderOnly(w, http.StatusBadRequest, "")
+}
+
+// publish publishes the body to every channel (PROTOCOL.md §4.3).
+func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, channels []*Channel) {
+	body, err := h.readBody(r)
+	if err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	if len(body) == 0 {
+		writeHeaderOnly(w, http.StatusBadRequest, explainEmptyPost)
+		return
+	}
+	opts := PublishOptions{Store: h.StoreMessages}
+	opts.EventID, opts.HasEventID = firstHeader(r, "Event-Id")
+	opts.EventType, opts.HasEventType = firstHeader(r, "Event-Type")
+	for _, ch := range channels {
+		if _, err := h.store.Publish(ch, body, opts); err != nil {
+			writeHeaderOnly(w, http.StatusInternalServerError, "")
+			return
+		}
+	}
+	if h.ChannelInfoOnPublish != nil && !*h.ChannelInfoOnPublish {
+		writeHeaderOnly(w, http.StatusOK, "")
+		return
+	}
+	h.writeInfo(w, r, channels)
+}
+
+// delete deletes every existing channel of the path (PROTOCOL.md §4.5).
+func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channels []*Channel) {
+	body, err := h.readBody(r)
+	if err != nil {
+		writeBodyError(w, err)
+		return
+	}
+	if len(body) == 0 {
+		body = []byte(h.store.Settings().DeletedText)
+	}
+	deleted := false
+	for _, ch := range channels {
+		if ch != nil && h.store.Delete(ch, body) {
+			deleted = true
+		}
+	}
+	if !deleted {
+		writeHeaderOnly(w, http.StatusNotFound, "")
+		return
+	}
+	writeHeaderOnly(w, http.StatusOK, explainDeleted)
+}
+
+// writeInfo answers with the info of the existing channels (PROTOCOL.md
+// §4.4): none is a 404, one the single form, more the group form.
+func (h *PublisherHandler) writeInfo(w http.ResponseWriter, r *http.Request, channels []*Channel) {
+	infos := make([]ChannelInfo, 0, len(channels))
+	for _, ch := range channels {
+		if ch != nil {
+			infos = append(infos, ch.Info())
+		}
+	}
+	writeInfos(w, r, h.store, infos, false)
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*PublisherHandler)(nil)
+	_ caddy.Validator             = (*PublisherHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*PublisherHandler)(nil)
+)

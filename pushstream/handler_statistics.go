@@ -1,0 +1,153 @@
+package pushstream
+
+import (
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(StatisticsHandler{})
+}
+
+// Version is the protocol version reported in X-Nginx-PushStream-Tag.
+const Version = "0.6.0"
+
+// StatisticsHandler is the `push_stream_channels_statistics` handler
+// (PROTOCOL.md §7).
+type StatisticsHandler struct {
+	// ChannelsPath names the channels to report, with placeholders. Empty
+	// gives the summarized statistics; `ALL` and `prefix*` list channels.
+	ChannelsPath string `json:"channels_path,omitempty"`
+	// AllowedOrigins is accepted for nginx compatibility and has no effect.
+	AllowedOrigins string `json:"allowed_origins,omitempty"`
+
+	store *Store
+}
+
+// CaddyModule returns the Caddy module information.
+func (StatisticsHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.push_stream_channels_statistics",
+		New: func() caddy.Module { return new(StatisticsHandler) },
+	}
+}
+
+// Provision takes the store.
+func (h *StatisticsHandler) Provision(ctx caddy.Context) error {
+	app, err := loadStore(ctx)
+	if err != nil {
+		return err
+	}
+	h.store = app.Store()
+	return nil
+}
+
+// ServeHTTP answers a statistics request (PROTOCOL.md §7.1, §7.2).
+func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	hdr := w.Header()
+	setAntiCache(hdr)
+	if r.Method != http.MethodGet {
+		hdr["Allow"] = []string{subscriberMethods}
+		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		return nil
+	}
+	hdr[headerTag] = []string{Version}
+	hdr[headerCommit] = []string{buildRevision}
+
+	refs := channelRefs(r, h.ChannelsPath)
+	if len(refs) == 0 {
+		format := NegotiateStatsFormat(r.Header.Get("Accept"))
+		body := format.AppendSummary(nil, statsHead(h.store), h.store.Summary(), os.Getpid())
+		writeBody(w, http.StatusOK, format.ContentType, body)
+		return nil
+	}
+	settings := h.store.Settings()
+	var infos []ChannelInfo
+	for _, ref := range refs {
+		if settings.MaxChannelIDLength > 0 && len(ref.ID) > settings.MaxChannelIDLength {
+			writeHeaderOnly(w, http.StatusBadRequest, explainTooLarge)
+			return nil
+		}
+		prefix, list := ref.ID, ref.ID == "ALL"
+		if i := strings.IndexByte(ref.ID, '*'); i >= 0 {
+			prefix, list = ref.ID[:i], true
+		} else if list {
+			prefix = ""
+		}
+		if list {
+			var listed []ChannelInfo
+			for _, ch := range h.store.Channels(prefix) {
+				listed = append(listed, ch.Info())
+			}
+			writeInfos(w, r, h.store, listed, true)
+			return nil
+		}
+		if ch := h.store.Lookup(ref.ID); ch != nil {
+			infos = append(infos, ch.Info())
+		}
+	}
+	writeInfos(w, r, h.store, infos, false)
+	return nil
+}
+
+// writeInfos writes channel infos in the negotiated format: the group form
+// for a list, otherwise 404, single or group by count.
+func writeInfos(w http.ResponseWriter, r *http.Request, store *Store, infos []ChannelInfo, list bool) {
+	format := NegotiateStatsFormat(r.Header.Get("Accept"))
+	var body []byte
+	switch {
+	case list || len(infos) > 1:
+		body = format.AppendGroup(nil, statsHead(store), infos)
+	case len(infos) == 1:
+		body = format.AppendChannelInfo(nil, infos[0])
+	default:
+		writeHeaderOnly(w, http.StatusNotFound, "")
+		return
+	}
+	writeBody(w, http.StatusOK, format.ContentType, body)
+}
+
+// statsHead collects the fields the group and summarized forms share.
+func statsHead(store *Store) StatsHead {
+	channels, wildcard := store.Counts()
+	return StatsHead{
+		Hostname:         hostname,
+		Time:             time.Now().UTC().Format("2006-01-02T15:04:05"),
+		Channels:         channels,
+		WildcardChannels: wildcard,
+		Uptime:           store.Uptime(),
+	}
+}
+
+// hostname is the machine host name, lower-cased (PROTOCOL.md §7.3).
+var hostname = func() string {
+	name, err := os.Hostname()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.ToLower(name)
+}()
+
+// buildRevision is the VCS revision of the build, or "unknown".
+var buildRevision = func() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}()
+
+// Interface guards.
+var (
+	_ caddy.Provisioner           = (*StatisticsHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*StatisticsHandler)(nil)
+)

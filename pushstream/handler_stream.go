@@ -1,0 +1,239 @@
+package pushstream
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// sink writes one subscriber's output in its mode's framing.
+type sink interface {
+	// message writes a formatted message (and its padding).
+	message(msg *Message) error
+	// ping writes the mode's ping.
+	ping() error
+	// finish writes the footer and ends the response or connection.
+	finish()
+}
+
+// serveStream runs a streaming or eventsource subscriber (PROTOCOL.md §6.1,
+// §6.4).
+func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, channels []*Channel, refs []ChannelRef, sel Selection) {
+	sub, backlogs, rerr := h.subscribe(channels, refs, &sel)
+	if rerr != nil {
+		writeHeaderOnly(w, rerr.status, rerr.explain)
+		return
+	}
+	defer h.store.Unregister(sub)
+
+	contentType := h.contentType
+	if h.mode == ModeEventSource {
+		contentType = eventSourceContentType
+	}
+	w.Header()["Content-Type"] = []string{contentType}
+	w.WriteHeader(http.StatusOK)
+	out := &httpSink{
+		stream:  newHTTPStream(w),
+		handler: h,
+		padding: h.padding.For(h.userAgent(r)),
+	}
+	// The head goes out at once so that clients see the stream open.
+	if out.stream.flush() != nil || out.header() != nil {
+		return
+	}
+	for _, backlog := range backlogs {
+		for _, msg := range backlog {
+			if err := out.message(msg); err != nil {
+				return
+			}
+		}
+	}
+	h.run(r.Context(), sub, out, time.Duration(h.SubscriberConnectionTTL), nil)
+}
+
+// subscribe registers a subscriber and subscribes it to every channel in
+// path order, collecting the old messages each reference asks for.
+func (h *SubscriberHandler) subscribe(channels []*Channel, refs []ChannelRef, sel *Selection) (*Subscriber, [][]*Message, *requestError) {
+	sub, err := h.store.Register()
+	if err != nil {
+		return nil, nil, &requestError{http.StatusServiceUnavailable, ""}
+	}
+	var backlogs [][]*Message
+	if sel != nil {
+		backlogs = make([][]*Message, len(channels))
+	}
+	for i, ch := range channels {
+		var chSel *Selection
+		if sel != nil {
+			s := *sel
+			s.Backtrack = refs[i].Backtrack
+			chSel = &s
+		}
+		backlog, err := sub.Subscribe(ch, chSel)
+		if err != nil {
+			h.store.Unregister(sub)
+			return nil, nil, &requestError{http.StatusInternalServerError, ""}
+		}
+		if sel != nil {
+			backlogs[i] = backlog
+		}
+	}
+	return sub, backlogs, nil
+}
+
+// controlEvent is something a websocket reader asks the writer loop to do;
+// it reports whether the subscriber is done.
+type controlEvent func() (done bool)
+
+// run delivers live messages, pings and the end of a subscriber until one
+// of them ends it (PROTOCOL.md §5.8, §5.9, §4.5, §10). It is the only
+// writer of the connection.
+func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, ttl time.Duration, control <-chan controlEvent) {
+	var ttlC, pingC <-chan time.Time
+	if ttl > 0 {
+		t := time.NewTimer(ttl)
+		defer t.Stop()
+		ttlC = t.C
+	}
+	interval := time.Duration(h.PingMessageInterval)
+	var ping *time.Timer
+	if interval > 0 {
+		ping = time.NewTimer(interval)
+		defer ping.Stop()
+		pingC = ping.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ttlC:
+			out.finish()
+			return
+		case <-pingC:
+			if out.ping() != nil {
+				return
+			}
+			ping.Reset(interval)
+		case ev := <-control:
+			if ev() {
+				return
+			}
+		case <-sub.Notify():
+			batch, end := sub.Take()
+			deleted := false
+			for _, d := range batch {
+				if out.message(d.Msg) != nil {
+					return
+				}
+				deleted = deleted || d.Deleted
+			}
+			if len(batch) > 0 && ping != nil {
+				ping.Reset(interval)
+			}
+			switch {
+			case end == EndSlow:
+				return
+			case end == EndShutdown, deleted && sub.Live() == 0:
+				out.finish()
+				return
+			}
+		}
+	}
+}
+
+// httpStream writes pieces of a response body, each flushed at once so
+// that every piece is its own chunk, even through `encode`.
+type httpStream struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newHTTPStream(w http.ResponseWriter) *httpStream {
+	rc := http.NewResponseController(w)
+	// Server-wide read deadlines must not end a long-lived subscriber;
+	// a writer without deadline support simply ignores this.
+	_ = rc.SetReadDeadline(time.Time{})
+	return &httpStream{w: w, rc: rc}
+}
+
+// write sends p and flushes it, within writeTimeout.
+func (s *httpStream) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	return s.withDeadline(func() error {
+		if _, err := s.w.Write(p); err != nil {
+			return err
+		}
+		return s.flushNow()
+	})
+}
+
+// flush sends what was written so far, within writeTimeout.
+func (s *httpStream) flush() error { return s.withDeadline(s.flushNow) }
+
+func (s *httpStream) flushNow() error {
+	if err := s.rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
+	return nil
+}
+
+// withDeadline runs a write with a deadline and clears it afterwards, so
+// an idle subscriber is never cut by a stale deadline.
+func (s *httpStream) withDeadline(write func() error) error {
+	deadlineSet := s.rc.SetWriteDeadline(time.Now().Add(writeTimeout)) == nil
+	err := write()
+	if deadlineSet {
+		_ = s.rc.SetWriteDeadline(time.Time{})
+	}
+	return err
+}
+
+// httpSink is the sink of streaming and eventsource subscribers.
+type httpSink struct {
+	stream  *httpStream
+	handler *SubscriberHandler
+	padding PaddingSizes
+}
+
+// eventSourcePing is the eventsource ping comment (PROTOCOL.md §5.8).
+var eventSourcePing = []byte(": -1\n")
+
+func (s *httpSink) header() error {
+	h := s.handler
+	if len(h.header) == 0 {
+		return nil
+	}
+	if err := s.stream.write(h.header); err != nil {
+		return err
+	}
+	return s.stream.write(s.padding.HeaderPadding(len(h.header), h.eventSource != nil))
+}
+
+func (s *httpSink) message(msg *Message) error {
+	h := s.handler
+	out := msg.Rendered(h.formatter)
+	if err := s.stream.write(out); err != nil {
+		return err
+	}
+	written := len(out)
+	if h.eventSource != nil {
+		written -= h.eventSource.PrefixLen(msg)
+	}
+	return s.stream.write(s.padding.MessagePadding(written, h.eventSource != nil))
+}
+
+func (s *httpSink) ping() error {
+	h := s.handler
+	if h.eventSource != nil {
+		return s.stream.write(eventSourcePing)
+	}
+	ping := newSyntheticMessage(PingMessageID, "", []byte(h.store.Settings().PingText))
+	return s.message(ping)
+}
+
+func (s *httpSink) finish() {
+	_ = s.stream.write(s.handler.footer)
+}

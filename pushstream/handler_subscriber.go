@@ -1,0 +1,349 @@
+package pushstream
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+func init() {
+	caddy.RegisterModule(SubscriberHandler{})
+}
+
+// Subscriber modes (PROTOCOL.md §6).
+const (
+	ModeStreaming   = "streaming"
+	ModePolling     = "polling"
+	ModeLongPolling = "long-polling"
+	ModeEventSource = "eventsource"
+	ModeWebSocket   = "websocket"
+)
+
+// eventSourceContentType is the Content-Type of eventsource streams.
+const eventSourceContentType = "text/event-stream; charset=utf-8"
+
+// SubscriberHandler is the `push_stream_subscriber` handler: it delivers the
+// messages of the channels named by the request in one of five modes.
+type SubscriberHandler struct {
+	// Mode is streaming (default), polling, long-polling, eventsource or
+	// websocket; case-insensitive.
+	Mode string `json:"mode,omitempty"`
+	// ChannelsPath names the channels, with placeholders. Required.
+	ChannelsPath string `json:"channels_path,omitempty"`
+	// AuthorizedChannelsOnly refuses channels that do not exist or have no
+	// stored message (wildcard channels exempt).
+	AuthorizedChannelsOnly bool `json:"authorized_channels_only,omitempty"`
+	// HeaderTemplate is sent at the start of a response body. nginx escapes
+	// are decoded.
+	HeaderTemplate string `json:"header_template,omitempty"`
+	// HeaderTemplateFile reads the header template from a file, as is.
+	HeaderTemplateFile string `json:"header_template_file,omitempty"`
+	// MessageTemplate formats every message. Default "~text~"; may not be
+	// empty. nginx escapes are decoded.
+	MessageTemplate *string `json:"message_template,omitempty"`
+	// FooterTemplate is sent when the module ends a response with a body.
+	FooterTemplate string `json:"footer_template,omitempty"`
+	// WildcardChannelMaxQtd caps wildcard channels per request. Default:
+	// the app's max_number_of_wildcard_channels.
+	WildcardChannelMaxQtd int `json:"wildcard_channel_max_qtd,omitempty"`
+	// PingMessageInterval sends a ping after this long without a message.
+	// Default: no pings.
+	PingMessageInterval caddy.Duration `json:"ping_message_interval,omitempty"`
+	// SubscriberConnectionTTL ends streaming, eventsource and websocket
+	// subscribers this long after they connect. Default: never.
+	SubscriberConnectionTTL caddy.Duration `json:"subscriber_connection_ttl,omitempty"`
+	// LongpollingConnectionTTL answers a waiting long-poll this long after
+	// it started. Default: SubscriberConnectionTTL.
+	LongpollingConnectionTTL caddy.Duration `json:"longpolling_connection_ttl,omitempty"`
+	// TimeoutWithBody answers a long-polling timeout with a 200 and the
+	// timed-out message instead of a 304.
+	TimeoutWithBody bool `json:"timeout_with_body,omitempty"`
+	// WebsocketAllowPublish publishes text frames sent by websocket clients.
+	WebsocketAllowPublish bool `json:"websocket_allow_publish,omitempty"`
+	// StoreMessages stores messages published over websocket.
+	StoreMessages bool `json:"store_messages,omitempty"`
+	// AllowConnectionsToEventsChannel allows subscribing to the events channel.
+	AllowConnectionsToEventsChannel bool `json:"allow_connections_to_events_channel,omitempty"`
+	// LastReceivedMessageTime replaces If-Modified-Since when set.
+	LastReceivedMessageTime *string `json:"last_received_message_time,omitempty"`
+	// LastReceivedMessageTag replaces If-None-Match when set.
+	LastReceivedMessageTag *string `json:"last_received_message_tag,omitempty"`
+	// LastEventID replaces the Last-Event-Id header when set.
+	LastEventID *string `json:"last_event_id,omitempty"`
+	// UserAgent replaces the User-Agent header for padding when set.
+	UserAgent *string `json:"user_agent,omitempty"`
+	// PaddingByUserAgent is a list of `<regexp>,<header_min>,<message_min>`
+	// rules separated by `:`.
+	PaddingByUserAgent string `json:"padding_by_user_agent,omitempty"`
+	// AllowedOrigins enables CORS headers with this origin value.
+	AllowedOrigins string `json:"allowed_origins,omitempty"`
+	// ContentType is the Content-Type of streaming and polling responses.
+	// Default text/plain.
+	ContentType string `json:"content_type,omitempty"`
+
+	store          *Store
+	mode           string
+	header, footer []byte
+	formatter      Formatter
+	eventSource    *EventSourceFormatter
+	padding        *Padding
+	wildcardMaxQtd int
+	longPollTTL    time.Duration
+	contentType    string
+}
+
+// CaddyModule returns the Caddy module information.
+func (SubscriberHandler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.push_stream_subscriber",
+		New: func() caddy.Module { return new(SubscriberHandler) },
+	}
+}
+
+// ParseSubscriberMode normalises a subscriber mode name.
+func ParseSubscriberMode(mode string) (string, error) {
+	m := strings.ToLower(mode)
+	switch m {
+	case "":
+		return ModeStreaming, nil
+	case ModeStreaming, ModePolling, ModeLongPolling, ModeEventSource, ModeWebSocket:
+		return m, nil
+	}
+	return "", fmt.Errorf("invalid push_stream_subscriber mode value: %s, accepted values (streaming, polling, long-polling, eventsource, websocket)", mode)
+}
+
+// Provision compiles the templates and reads the app's limits.
+func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
+	app, err := loadStore(ctx)
+	if err != nil {
+		return err
+	}
+	h.store = app.Store()
+	if h.mode, err = ParseSubscriberMode(h.Mode); err != nil {
+		return err
+	}
+	header := DecodeConfigEscapes(h.HeaderTemplate)
+	if h.HeaderTemplateFile != "" {
+		if h.HeaderTemplate != "" {
+			return fmt.Errorf("header_template_file is duplicate or template set by header_template")
+		}
+		content, err := os.ReadFile(h.HeaderTemplateFile)
+		if err != nil {
+			return fmt.Errorf("unable to open file %q for header template: %w", h.HeaderTemplateFile, err)
+		}
+		header = string(content)
+	}
+	message := "~text~"
+	if h.MessageTemplate != nil {
+		if *h.MessageTemplate == "" {
+			return fmt.Errorf("message_template cannot be blank")
+		}
+		message = DecodeConfigEscapes(*h.MessageTemplate)
+	}
+	footer := DecodeConfigEscapes(h.FooterTemplate)
+	switch h.mode {
+	case ModeEventSource:
+		header = eventSourceComment(header, true)
+		footer = eventSourceComment(footer, false)
+		h.eventSource = NewEventSourceFormatter(message)
+		h.formatter = h.eventSource
+	case ModeWebSocket:
+		h.formatter = &webSocketFormatter{text: &TextFormatter{Template: CompileTemplate(message)}}
+	default:
+		h.formatter = &TextFormatter{Template: CompileTemplate(message)}
+	}
+	h.header, h.footer = []byte(header), []byte(footer)
+
+	settings := app.settings
+	h.wildcardMaxQtd = settings.MaxWildcardChannels
+	if h.WildcardChannelMaxQtd > 0 {
+		if settings.WildcardPrefix == "" {
+			return fmt.Errorf("cannot set wildcard channel max qtd if wildcard_channel_prefix is not set or blank")
+		}
+		if settings.MaxWildcardChannels > 0 && settings.MaxWildcardChannels < h.WildcardChannelMaxQtd {
+			return fmt.Errorf("max number of wildcard channels cannot be smaller than value in wildcard_channel_max_qtd")
+		}
+		h.wildcardMaxQtd = h.WildcardChannelMaxQtd
+	}
+	if h.PaddingByUserAgent != "" {
+		if h.padding, err = ParsePadding(h.PaddingByUserAgent); err != nil {
+			return err
+		}
+	}
+	h.longPollTTL = time.Duration(h.LongpollingConnectionTTL)
+	if h.longPollTTL == 0 {
+		h.longPollTTL = time.Duration(h.SubscriberConnectionTTL)
+	}
+	h.contentType = h.ContentType
+	if h.contentType == "" {
+		h.contentType = "text/plain"
+	}
+	return nil
+}
+
+// Validate checks the handler's settings (PROTOCOL.md §9.2).
+func (h *SubscriberHandler) Validate() error {
+	if h.ChannelsPath == "" {
+		return fmt.Errorf("channels_path must be set")
+	}
+	for name, d := range map[string]caddy.Duration{
+		"ping_message_interval":      h.PingMessageInterval,
+		"subscriber_connection_ttl":  h.SubscriberConnectionTTL,
+		"longpolling_connection_ttl": h.LongpollingConnectionTTL,
+	} {
+		if d < 0 {
+			return fmt.Errorf("%s cannot be negative", name)
+		}
+	}
+	if h.WildcardChannelMaxQtd < 0 {
+		return fmt.Errorf("wildcard_channel_max_qtd cannot be negative")
+	}
+	return nil
+}
+
+// ServeHTTP answers a subscriber request (PROTOCOL.md §5.1).
+func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
+	if h.mode == ModeWebSocket {
+		h.serveWebSocket(w, r)
+		return nil
+	}
+	hdr := w.Header()
+	setCORS(hdr, evaluate(r, h.AllowedOrigins), subscriberMethods)
+	if r.Method == http.MethodOptions {
+		writeHeaderOnly(w, http.StatusOK, "")
+		return nil
+	}
+	setAntiCache(hdr)
+	if r.Method != http.MethodGet {
+		hdr["Allow"] = []string{subscriberMethods}
+		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		return nil
+	}
+	refs := channelRefs(r, h.ChannelsPath)
+	if len(refs) == 0 {
+		writeHeaderOnly(w, http.StatusBadRequest, explainNoChannel)
+		return nil
+	}
+	channels, rerr := h.admit(refs)
+	if rerr != nil {
+		writeHeaderOnly(w, rerr.status, rerr.explain)
+		return nil
+	}
+	sel := h.selection(r)
+	switch mode := h.requestMode(r); mode {
+	case ModePolling, ModeLongPolling:
+		h.servePolling(w, r, channels, refs, sel, mode == ModeLongPolling)
+	default:
+		h.serveStream(w, r, channels, refs, sel)
+	}
+	return nil
+}
+
+// requestMode applies the X-Nginx-PushStream-Mode override (PROTOCOL.md §5.2).
+func (h *SubscriberHandler) requestMode(r *http.Request) string {
+	v, _ := firstHeader(r, headerMode)
+	switch {
+	case strings.EqualFold(v, ModeLongPolling):
+		return ModeLongPolling
+	case strings.EqualFold(v, ModePolling) && h.mode != ModeLongPolling:
+		return ModePolling
+	}
+	return h.mode
+}
+
+// admit validates the path and creates missing channels (PROTOCOL.md
+// §5.10). The channels it returns are aligned with refs.
+func (h *SubscriberHandler) admit(refs []ChannelRef) ([]*Channel, *requestError) {
+	settings := h.store.Settings()
+	wildcards := 0
+	for _, ref := range refs {
+		if err := checkID(settings, ref.ID); err != nil {
+			return nil, err
+		}
+		ch := h.store.Lookup(ref.ID)
+		wildcard := settings.isWildcard(ref.ID)
+		if wildcard {
+			wildcards++
+		}
+		if h.AuthorizedChannelsOnly && !wildcard && (ch == nil || !ch.HasStoredMessages()) {
+			return nil, &requestError{http.StatusForbidden, explainCannotCreate}
+		}
+		if ch == nil {
+			continue
+		}
+		if settings.MaxSubscribersPerChannel > 0 && ch.Subscribers() >= settings.MaxSubscribersPerChannel {
+			return nil, &requestError{http.StatusForbidden, explainSubscribersExceeded}
+		}
+		if ch.IsEvents() && !h.AllowConnectionsToEventsChannel {
+			return nil, &requestError{http.StatusForbidden, explainEventsNotAllowed}
+		}
+	}
+	if h.wildcardMaxQtd > 0 && wildcards > 0 && (wildcards > h.wildcardMaxQtd || wildcards == len(refs)) {
+		return nil, &requestError{http.StatusForbidden, explainTooManyWildcard}
+	}
+	channels := make([]*Channel, len(refs))
+	for i, ref := range refs {
+		ch, _, err := h.store.GetOrCreate(ref.ID)
+		if err != nil {
+			return nil, creationError(err)
+		}
+		channels[i] = ch
+	}
+	return channels, nil
+}
+
+// selection reads the old-message control values (PROTOCOL.md §5.5).
+func (h *SubscriberHandler) selection(r *http.Request) Selection {
+	var sel Selection
+	if v, ok := h.control(r, h.LastReceivedMessageTime, "If-Modified-Since"); ok {
+		sel.SinceTime, sel.HasSinceTime = ParseHTTPDate(v)
+	}
+	if v, ok := h.control(r, h.LastReceivedMessageTag, "If-None-Match"); ok {
+		sel.SinceTag, sel.HasSinceTag = parseTag(v)
+	}
+	sel.LastEventID, sel.HasLastEventID = h.control(r, h.LastEventID, "Last-Event-Id")
+	return sel
+}
+
+// control returns a configured control value, or the request header when
+// the setting is not configured. A configured empty value is absent.
+func (h *SubscriberHandler) control(r *http.Request, setting *string, header string) (string, bool) {
+	if setting != nil {
+		v := evaluate(r, *setting)
+		return v, v != ""
+	}
+	return firstHeader(r, header)
+}
+
+// parseTag parses an If-None-Match style tag: an optional `W/` prefix and
+// an unsigned decimal.
+func parseTag(v string) (int64, bool) {
+	if len(v) > 2 && strings.HasPrefix(v, "W/") {
+		v = v[2:]
+	}
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// userAgent returns the user agent padding is chosen by.
+func (h *SubscriberHandler) userAgent(r *http.Request) string {
+	if h.UserAgent != nil {
+		return evaluate(r, *h.UserAgent)
+	}
+	return r.Header.Get("User-Agent")
+}
+
+// Interface guards.
+var (
+	_ caddy.Provisioner = (*SubscriberHandler)(nil)
+	_ caddy.Validator   = (*SubscriberHandler)(nil)
+)
