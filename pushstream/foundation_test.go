@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestThreeTerminalDemo is the README walkthrough: a streaming subscriber
@@ -31,5 +32,26 @@ func TestThreeTerminalDemo(t *testing.T) {
 	}
 	if !strings.Contains(do(t, http.MethodGet, "/channels-stats?id=ALL", "").body, `"channel": "`+id+`"`) {
 		t.Fatal("channel missing from ALL")
+	}
+}
+
+// TestIdleTimeoutsDoNotCutStreams: Caddy's read and write idle timeouts
+// must not end a subscriber that waits longer than them between messages
+// (PROTOCOL.md §10, implementation notes).
+func TestIdleTimeoutsDoNotCutStreams(t *testing.T) {
+	load(t, config{
+		Options: "\tservers {\n\t\ttimeouts {\n\t\t\tread_body_idle 500ms\n\t\t\twrite_idle 500ms\n\t\t\tidle 500ms\n\t\t}\n\t}",
+		Sub:     map[string]string{"header_template": `"H"`, "footer_template": "", "message_template": `"~text~"`, "ping_message_interval": ""},
+	})
+	id := channelID(t)
+	sub, _ := subscribe(t, "/sub/"+id)
+	if got := sub.mustChunk(); got != "H" {
+		t.Fatalf("header %q", got)
+	}
+	// The point of the test is elapsed idle time beyond the timeouts.
+	time.Sleep(1500 * time.Millisecond)
+	publish(t, id, "still here")
+	if got := sub.mustChunk(); got != "still here" {
+		t.Fatalf("got %q", got)
 	}
 }
