@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/caddyserver/caddy/v2 v2.11.9
+	github.com/gorilla/websocket v1.5.3
 	go.uber.org/zap v1.28.0
 )
 
