@@ -159,6 +159,9 @@ func loadCaddyfile(t *testing.T, caddyfile string) {
 	if t.Failed() {
 		t.FailNow()
 	}
+	// Keep-alive connections to the previous config's server may be closing;
+	// a POST on one of them would fail instead of being retried.
+	client.CloseIdleConnections()
 }
 
 var channelCounter atomic.Int64
