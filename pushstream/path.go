@@ -34,7 +34,10 @@ func DecodeValue(s string) string {
 		}
 		h1, ok1 := unhex(s[i+1])
 		if !ok1 {
-			// "%" then a non-hex byte: the "%" goes, the byte stays.
+			// "%" then a non-hex byte: the "%" goes, the byte stays as a
+			// literal (even another "%").
+			i++
+			out = append(out, s[i])
 			continue
 		}
 		if i+2 >= len(s) {

@@ -45,7 +45,7 @@ func pubscJSONChunk(t *testing.T, chunk string) map[string]string {
 	return v
 }
 
-// SCENARIOS.md publisher/publish_messages_spec.rb #1 (POST) and #2 (PUT)
+// SCENARIOS.md publisher/publish_messages_spec.rb #1 and #2 (POST, PUT)
 func TestPublisherPublishReceived(t *testing.T) {
 	load(t, pubscMessagesConfig("~text~"))
 	for _, method := range []string{http.MethodPost, http.MethodPut} {

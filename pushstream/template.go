@@ -50,14 +50,13 @@ type MessageTemplate struct {
 // case-insensitively; a `~` that starts no token is literal.
 func CompileTemplate(text string) *MessageTemplate {
 	t := &MessageTemplate{}
-	lower := strings.ToLower(text)
 	lit := 0
 	for i := 0; i < len(text); i++ {
 		if text[i] != '~' {
 			continue
 		}
 		for _, tok := range templateTokens {
-			if strings.HasPrefix(lower[i:], tok.name) {
+			if hasPrefixFold(text[i:], tok.name) {
 				if lit < i {
 					t.parts = append(t.parts, templatePart{kind: tokenLiteral, literal: []byte(text[lit:i])})
 				}
@@ -72,6 +71,25 @@ func CompileTemplate(text string) *MessageTemplate {
 		t.parts = append(t.parts, templatePart{kind: tokenLiteral, literal: []byte(text[lit:])})
 	}
 	return t
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII prefix,
+// ignoring ASCII case only: other bytes, valid UTF-8 or not, never match
+// a token letter.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Append formats msg with text standing for `~text~` and appends the result
