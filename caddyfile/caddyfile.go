@@ -4,6 +4,8 @@
 package caddyfile
 
 import (
+	"fmt"
+
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
@@ -13,14 +15,20 @@ import (
 
 func init() {
 	httpcaddyfile.RegisterGlobalOption("push_stream", parseGlobalOption)
-	for name, parse := range map[string]httpcaddyfile.UnmarshalHandlerFunc{
-		"push_stream_subscriber":          parseSubscriber,
-		"push_stream_websocket":           parseWebSocket,
-		"push_stream_publisher":           parsePublisher,
-		"push_stream_channels_statistics": parseStatistics,
-	} {
-		httpcaddyfile.RegisterHandlerDirective(name, parse)
-		httpcaddyfile.RegisterDirectiveOrder(name, httpcaddyfile.Before, "reverse_proxy")
+	// A slice, not a map: the registration order is the directive order,
+	// and adaptation must not change from one process to the next.
+	directives := []struct {
+		name  string
+		parse httpcaddyfile.UnmarshalHandlerFunc
+	}{
+		{"push_stream_subscriber", parseSubscriber},
+		{"push_stream_websocket", parseWebSocket},
+		{"push_stream_publisher", parsePublisher},
+		{"push_stream_channels_statistics", parseStatistics},
+	}
+	for _, d := range directives {
+		httpcaddyfile.RegisterHandlerDirective(d.name, d.parse)
+		httpcaddyfile.RegisterDirectiveOrder(d.name, httpcaddyfile.Before, "reverse_proxy")
 	}
 }
 
@@ -85,18 +93,18 @@ func parseSubscriber(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
 		}
 		sub.Mode = mode
 	}
-	return finishSubscriber(h, sub)
+	return finishSubscriber(h, "push_stream_subscriber", sub)
 }
 
 // parseWebSocket parses `push_stream_websocket [<matcher>] { ... }`, the
 // websocket mode of push_stream_subscriber.
 func parseWebSocket(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
 	h.Next()
-	return finishSubscriber(h, &pushstream.SubscriberHandler{Mode: pushstream.ModeWebSocket})
+	return finishSubscriber(h, "push_stream_websocket", &pushstream.SubscriberHandler{Mode: pushstream.ModeWebSocket})
 }
 
 // finishSubscriber parses a subscriber block and checks channels_path.
-func finishSubscriber(h httpcaddyfile.Helper, sub *pushstream.SubscriberHandler) (caddyhttpHandler, error) {
+func finishSubscriber(h httpcaddyfile.Helper, directive string, sub *pushstream.SubscriberHandler) (caddyhttpHandler, error) {
 	if h.NextArg() {
 		return nil, h.ArgErr()
 	}
@@ -107,7 +115,7 @@ func finishSubscriber(h httpcaddyfile.Helper, sub *pushstream.SubscriberHandler)
 		}
 	}
 	if sub.ChannelsPath == "" {
-		return nil, h.Errf("channels_path must be set (directive at line %d)", line)
+		return nil, missingChannelsPath(h, directive, line)
 	}
 	return sub, nil
 }
@@ -192,7 +200,7 @@ func parsePublisher(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
 	if h.NextArg() {
 		return nil, h.ArgErr()
 	}
-	line := h.Line()
+	directive, line := "push_stream_publisher", h.Line()
 	for h.NextBlock(0) {
 		var err error
 		switch name := h.Val(); name {
@@ -216,9 +224,15 @@ func parsePublisher(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
 		}
 	}
 	if pub.ChannelsPath == "" {
-		return nil, h.Errf("channels_path must be set (directive at line %d)", line)
+		return nil, missingChannelsPath(h, directive, line)
 	}
 	return pub, nil
+}
+
+// missingChannelsPath reports a subscriber or publisher block without
+// channels_path at the line of its directive.
+func missingChannelsPath(h httpcaddyfile.Helper, directive string, line int) error {
+	return fmt.Errorf("%s: channels_path must be set, at %s:%d", directive, h.File(), line)
 }
 
 // parseStatistics parses `push_stream_channels_statistics [<matcher>] { ... }`.

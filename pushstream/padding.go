@@ -25,6 +25,10 @@ type Padding struct {
 
 var paddingRulePattern = regexp.MustCompile(`^(.+),(\d+),(\d+)$`)
 
+// maxPadding bounds a rule's sizes: the padding buffers are allocated at
+// configuration time.
+const maxPadding = 1 << 20
+
 // ParsePadding parses a `padding_by_user_agent` value.
 func ParsePadding(spec string) (*Padding, error) {
 	p := &Padding{}
@@ -43,8 +47,11 @@ func ParsePadding(spec string) (*Padding, error) {
 			}
 			return nil, fmt.Errorf("error applying padding pattern to %s", rest)
 		}
-		header, _ := strconv.Atoi(m[2])
-		message, _ := strconv.Atoi(m[3])
+		header, herr := strconv.Atoi(m[2])
+		message, merr := strconv.Atoi(m[3])
+		if herr != nil || merr != nil || header > maxPadding || message > maxPadding {
+			return nil, fmt.Errorf("padding sizes in %q must be at most %d bytes", rule, maxPadding)
+		}
 		p.rules = append(p.rules, paddingRule{userAgent: re, headerMin: header, messageMin: message})
 		p.max = max(p.max, header, message)
 		rest = tail
