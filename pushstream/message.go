@@ -1,6 +1,9 @@
 package pushstream
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // Synthetic message ids (PROTOCOL.md §1.3).
 const (
@@ -35,8 +38,11 @@ type Message struct {
 	expires int64
 	cost    int64
 
+	// first is the first rendering made: subscribers of one handler share
+	// a formatter, so most lookups end here without a lock.
+	first    atomic.Pointer[rendering]
 	renderMu sync.Mutex
-	renders  []rendering
+	renders  []*rendering
 }
 
 // rendering is the output of one formatter for a message.
@@ -54,19 +60,20 @@ type Formatter interface {
 // Rendered returns f's output for m, computing it once: every subscriber
 // that shares f shares the bytes (STYLE §5).
 func (m *Message) Rendered(f Formatter) []byte {
+	if r := m.first.Load(); r != nil && r.formatter == f {
+		return r.out
+	}
 	m.renderMu.Lock()
+	defer m.renderMu.Unlock()
 	for _, r := range m.renders {
 		if r.formatter == f {
-			m.renderMu.Unlock()
 			return r.out
 		}
 	}
-	m.renderMu.Unlock()
-	out := f.Format(m)
-	m.renderMu.Lock()
-	m.renders = append(m.renders, rendering{formatter: f, out: out})
-	m.renderMu.Unlock()
-	return out
+	r := &rendering{formatter: f, out: f.Format(m)}
+	m.renders = append(m.renders, r)
+	m.first.CompareAndSwap(nil, r)
+	return r.out
 }
 
 // newSyntheticMessage builds a ping, channel-deleted or timed-out message.
