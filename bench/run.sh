@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# bench/run.sh: the benchmark of issue 5 in one command. It runs scenarios
+# S1-S4 (bench/README.md) against our Caddy and against nginx with Nchan,
+# A/B alternately, each run on a freshly started server pinned to core 0,
+# the load generator on core 1, and prints every figure with ours/Nchan.
+#
+#   bench/run.sh [--quick] [--only S1,S3] [--rounds N] [--no-nchan] [--out DIR]
+#
+# Results (JSON, text, summary.txt) go to bench/results/<time>/ unless --out.
+set -euo pipefail
+
+usage() {
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	exit "${1:-0}"
+}
+
+QUICK=0
+ONLY="S1,S2,S3,S4"
+ROUNDS=1
+WITH_NCHAN=1
+OUT=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--only) ONLY="$2"; shift ;;
+	--only=*) ONLY="${1#*=}" ;;
+	--rounds) ROUNDS="$2"; shift ;;
+	--rounds=*) ROUNDS="${1#*=}" ;;
+	--no-nchan) WITH_NCHAN=0 ;;
+	--out) OUT="$2"; shift ;;
+	--out=*) OUT="${1#*=}" ;;
+	-h | --help) usage 0 ;;
+	*) echo "run.sh: unknown argument $1" >&2; usage 2 >&2 ;;
+	esac
+	shift
+done
+
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+OURS_PORT="${OURS_PORT:-18080}"
+NCHAN_PORT="${NCHAN_PORT:-18081}"
+
+# Every process may hold at most the hard limit of open files; a server
+# needs one per subscriber, so take all of it (and size S2's big run by it).
+ulimit -n "$(ulimit -Hn)"
+NOFILE="$(ulimit -n)"
+
+SERVER_CPU=0
+CLIENT_CPU=1
+if [ "$(nproc)" -lt 2 ]; then
+	echo "run.sh: fewer than 2 cores: server and client share core 0, figures are not comparable" >&2
+	CLIENT_CPU=0
+fi
+
+# Scenario sizes: full, or --quick for a smoke run.
+if [ "$QUICK" = 1 ]; then
+	S1_SUBS=500 S1_MSGS=200
+	S2_SIZES="500 1000"
+	S2_HOLD=1s
+	S3_DURATION=3s S3_MSGS=2000
+	S4_CHANNELS=500 S4_MSGS=5000
+else
+	S1_SUBS=10000 S1_MSGS=2000
+	# "20k": a server holds one descriptor per subscriber under the same
+	# hard limit, so the big run stays a little under it.
+	big=$((NOFILE - 200))
+	[ "$big" -gt 20000 ] && big=20000
+	S2_SIZES="10000 $big"
+	S2_HOLD=3s
+	S3_DURATION=10s S3_MSGS=20000
+	S4_CHANNELS=10000 S4_MSGS=100000
+fi
+S3_CAP=5000000 # the message cap of the timed S3 runs
+# A client process holds at most NOFILE connections: bigger runs are split
+# over client processes (--part). The quick run splits its biggest S2 run
+# too, so that the split path is exercised.
+PER_PROCESS=$((NOFILE - 500))
+[ "$QUICK" = 1 ] && PER_PROCESS=600
+
+WORK="$(mktemp -d /tmp/pushstream-bench.XXXXXX)"
+OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
+mkdir -p "$OUT"
+SUMMARY="$OUT/summary.txt"
+: >"$SUMMARY"
+SERVER_PID=""
+
+cleanup() {
+	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -TERM "$SERVER_PID" 2>/dev/null || true
+		wait "$SERVER_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- build -----------------------------------------------------------------
+log "building Caddy (./pushstream/testdata/caddy) and the load generator"
+go build -o "$WORK/caddy" ./pushstream/testdata/caddy
+go build -o "$WORK/loadgen" ./bench/loadgen
+LOADGEN=(taskset -c "$CLIENT_CPU" "$WORK/loadgen")
+
+# --- Nchan -----------------------------------------------------------------
+NCHAN_MODULE=/usr/lib/nginx/modules/ngx_nchan_module.so
+if [ "$WITH_NCHAN" = 1 ]; then
+	if ! command -v nginx >/dev/null || [ ! -f "$NCHAN_MODULE" ]; then
+		log "installing nginx and libnginx-mod-nchan"
+		if ! { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx libnginx-mod-nchan; } >"$WORK/apt.log" 2>&1; then
+			tail -20 "$WORK/apt.log" >&2
+			log "Nchan could not be installed: running ours only"
+			WITH_NCHAN=0
+		fi
+	fi
+fi
+if [ "$WITH_NCHAN" = 1 ]; then
+	mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
+	# One worker, loopback only, and Nchan's counterparts of bench/Caddyfile:
+	# ten stored messages per channel, no pings. worker_connections is twice
+	# the descriptor limit: with exactly the limit, nginx ran out of
+	# connection slots first ("worker_connections are not enough") and
+	# refused about 5% of 19,800 subscribers. nginx warns that it exceeds
+	# the descriptor limit; harmless.
+	cat >"$WORK/nginx/nginx.conf" <<EOF
+load_module $NCHAN_MODULE;
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events {
+	worker_connections $((2 * NOFILE));
+	multi_accept on;
+}
+http {
+	access_log off;
+	client_body_temp_path $WORK/nginx/tmp/body;
+	proxy_temp_path $WORK/nginx/tmp/proxy;
+	fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+	uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+	scgi_temp_path $WORK/nginx/tmp/scgi;
+	nchan_shared_memory_size 512M;
+	nchan_message_buffer_length 10;
+	nchan_message_timeout 30m;
+	server {
+		listen 127.0.0.1:$NCHAN_PORT backlog=4096;
+		# EventSource (Accept: text/event-stream), WebSocket (upgrade) and
+		# long polling (anything else) on one location.
+		location ~ ^/sub/(.+)\$ {
+			nchan_subscriber;
+			nchan_channel_id \$1;
+		}
+		# The forever stream: one message per line.
+		location ~ ^/raw/(.+)\$ {
+			nchan_subscriber http-raw-stream;
+			nchan_channel_id \$1;
+		}
+		location ~ ^/pub/(.+)\$ {
+			nchan_publisher;
+			nchan_channel_id \$1;
+		}
+	}
+}
+EOF
+	nginx -t -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/logs/test.log" 2>&1 ||
+		{ cat "$WORK/nginx/logs/test.log" >&2; exit 1; }
+fi
+
+# --- servers ---------------------------------------------------------------
+wait_port() {
+	local port=$1 i
+	for i in $(seq 1 200); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_server ours|nchan: a fresh server on core 0; sets SERVER_PID, PORT
+# and STYLE.
+start_server() {
+	case "$1" in
+	ours)
+		PORT=$OURS_PORT STYLE=ours
+		BENCH_PORT=$PORT GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$WORK/caddy" run \
+			--config "$ROOT/bench/Caddyfile" --adapter caddyfile >>"$WORK/caddy.log" 2>&1 &
+		;;
+	nchan)
+		PORT=$NCHAN_PORT STYLE=nchan
+		taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx/logs/stdout.log" 2>&1 &
+		;;
+	esac
+	SERVER_PID=$!
+	if ! wait_port "$PORT"; then
+		log "$1 did not start; its log:"
+		tail -20 "$WORK/caddy.log" "$WORK/nginx/logs/error.log" 2>/dev/null >&2 || true
+		exit 1
+	fi
+	sleep 0.5 # let it settle before the idle sample
+}
+
+stop_server() {
+	kill -TERM "$SERVER_PID" 2>/dev/null || true
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	SERVER_PID=""
+}
+
+# measure NAME TARGET SUBSCRIBERS loadgen-args...: one run on a fresh
+# server, split over client processes when it needs more connections than
+# one may hold. Writes $OUT/NAME.TARGET.json and .txt.
+measure() {
+	local name=$1 target=$2 subs=$3
+	shift 3
+	local base="$OUT/$name.$target"
+	start_server "$target"
+	local common=(--target "http://127.0.0.1:$PORT" --style "$STYLE" --pid "$SERVER_PID"
+		--subscribers "$subs" --label "$name $target" "$@")
+	local parts=$(((subs + PER_PROCESS - 1) / PER_PROCESS))
+	[ "$parts" -lt 1 ] && parts=1
+	log "$name on $target ($subs subscribers, $parts client process(es))"
+	if [ "$parts" = 1 ]; then
+		"${LOADGEN[@]}" "${common[@]}" --json "$base.json" >"$base.txt" 2>&1 || true
+	else
+		local sync="$WORK/sync.$name.$target" prefix="b$RANDOM$RANDOM" i pids=()
+		mkdir -p "$sync"
+		for i in $(seq 0 $((parts - 1))); do
+			"${LOADGEN[@]}" "${common[@]}" --part "$i/$parts" --sync-dir "$sync" --prefix "$prefix" \
+				--json "$base.part$i.json" >"$base.part$i.txt" 2>&1 &
+			pids+=($!)
+		done
+		for i in "${pids[@]}"; do wait "$i" || true; done
+		"$WORK/loadgen" merge --json "$base.json" "$base".part*.json >"$base.txt" 2>&1 || true
+	fi
+	stop_server
+	if [ ! -s "$base.json" ]; then
+		log "$name on $target produced no report:"
+		tail -5 "$base"*.txt >&2 || true
+	fi
+}
+
+# ab NAME SUBSCRIBERS loadgen-args...: the run on both servers, the order
+# flipping from one A/B pair to the next, then the comparison table.
+AB_COUNT=0
+ab() {
+	local name=$1
+	shift
+	local round order target
+	for round in $(seq 1 "$ROUNDS"); do
+		local tag=$name
+		[ "$ROUNDS" -gt 1 ] && tag="$name.r$round"
+		if [ "$WITH_NCHAN" = 0 ]; then
+			order="ours"
+		elif [ $((AB_COUNT % 2)) = 0 ]; then
+			order="ours nchan"
+		else
+			order="nchan ours"
+		fi
+		AB_COUNT=$((AB_COUNT + 1))
+		for target in $order; do
+			measure "$tag" "$target" "$@"
+		done
+		if [ "$WITH_NCHAN" = 1 ] && [ -s "$OUT/$tag.ours.json" ] && [ -s "$OUT/$tag.nchan.json" ]; then
+			"$WORK/loadgen" compare --title "$tag" "$OUT/$tag.ours.json" "$OUT/$tag.nchan.json" | tee -a "$SUMMARY"
+		else
+			cat "$OUT/$tag.ours.txt" | tee -a "$SUMMARY"
+		fi
+		echo | tee -a "$SUMMARY"
+	done
+}
+
+wants() { [[ ",$ONLY," == *",$1,"* ]]; }
+
+log "results in $OUT"
+{
+	echo "bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (work tree modified)')"
+	echo "ratio = ours/Nchan: above 1 is better for connected, deliveries/s, publishes/s; below 1 for the rest"
+	echo
+} | tee -a "$SUMMARY"
+
+if wants S1; then
+	ab S1-fanout-eventsource "$S1_SUBS" --mode eventsource --channels 1 --messages "$S1_MSGS" --size 100 --publishers 1
+fi
+if wants S2; then
+	for mode in eventsource websocket; do
+		for n in $S2_SIZES; do
+			ab "S2-idle-$mode-$n" "$n" --mode "$mode" --channels 1 --messages 0 --hold "$S2_HOLD"
+		done
+	done
+fi
+if wants S3; then
+	ab S3a-publish-0subs 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
+	ab S3b-publish-100subs 100 --mode eventsource --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
+	ab S3c-100subs-8publishers 100 --mode eventsource --channels 1 --messages "$S3_MSGS" --publishers 8
+fi
+if wants S4; then
+	ab S4-10k-channels "$S4_CHANNELS" --mode eventsource --channels "$S4_CHANNELS" --messages "$S4_MSGS" --publishers 8
+fi
+log "done: $SUMMARY"

@@ -1,0 +1,322 @@
+package pushstream
+
+import (
+	"bytes"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The engine's micro-benchmarks (bench/README.md): fan-out, publish under
+// contention, template rendering and statistics formatting, without Caddy.
+//
+//	go test -run '^$' -bench . -benchmem ./pushstream/
+//	go test -run '^$' -bench . -cpu 1,2 ./pushstream/
+
+// benchClock is a store clock the benchmarks move forward, so that a
+// sweep frees the trash as the janitor would after trashDelay.
+type benchClock struct{ ns atomic.Int64 }
+
+func newBenchClock() *benchClock {
+	c := &benchClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *benchClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// sweep jumps past trashDelay and sweeps: the janitor's work, amortized.
+func (c *benchClock) sweep(s *Store) {
+	c.ns.Add(int64(trashDelay + time.Second))
+	s.Sweep()
+}
+
+// benchStore is configured like bench/Caddyfile: stored messages, ten per
+// channel, and a memory cap the benchmarks never reach.
+func benchStore(clock *benchClock) *Store {
+	return NewStore(Settings{
+		MemoryCap:           1 << 40,
+		MaxStoredPerChannel: 10,
+		InactivityTime:      time.Hour,
+		DeletedText:         DefaultDeletedText,
+		PingText:            DefaultPingText,
+	}, clock.now)
+}
+
+// drained counts one subscriber's deliveries, padded to its own cache line.
+type drained struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+// startDrainers subscribes len(progress) subscribers to ch; each goroutine
+// does what a handler's write loop does short of the write (take the batch,
+// get each message's rendered bytes) until stop, counting in progress.
+func startDrainers(b *testing.B, store *Store, ch *Channel, f Formatter, progress []drained, stop <-chan struct{}) *sync.WaitGroup {
+	b.Helper()
+	var wg sync.WaitGroup
+	for i := range progress {
+		sub, err := store.Register()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := sub.Subscribe(ch, nil); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer store.Unregister(sub)
+			written := 0
+			for {
+				select {
+				case <-stop:
+					return
+				case <-sub.Notify():
+				}
+				batch, end := sub.Take()
+				for _, d := range batch {
+					written += len(d.Msg.Rendered(f))
+				}
+				progress[i].n.Add(int64(len(batch)))
+				if end != EndNone {
+					return
+				}
+			}
+		}()
+	}
+	return &wg
+}
+
+// slowest returns the smallest delivery count.
+func slowest(progress []drained) int64 {
+	low := progress[0].n.Load()
+	for i := range progress[1:] {
+		low = min(low, progress[i+1].n.Load())
+	}
+	return low
+}
+
+// BenchmarkPublishFanOut publishes 100-byte messages to one channel with
+// 1, 100 and 10k subscribers, each drained by its own goroutine that
+// renders the eventsource form. An op is one publish; deliveries/s and
+// ns/delivery count the whole fan-out. The publisher stays at most
+// fanOutWindow+fanOutCheck messages ahead of the slowest subscriber, so no
+// queue reaches MaxQueuedDeliveries (a slow close fails the benchmark).
+func BenchmarkPublishFanOut(b *testing.B) {
+	for _, subs := range []int{1, 100, 10_000} {
+		b.Run("subscribers="+strconv.Itoa(subs), func(b *testing.B) {
+			benchmarkFanOut(b, subs)
+		})
+	}
+}
+
+const (
+	fanOutWindow = 512
+	fanOutCheck  = 128
+)
+
+func benchmarkFanOut(b *testing.B, subs int) {
+	clock := newBenchClock()
+	store := benchStore(clock)
+	ch, _, err := store.GetOrCreate("fanout")
+	if err != nil {
+		b.Fatal(err)
+	}
+	progress := make([]drained, subs)
+	stop := make(chan struct{})
+	wg := startDrainers(b, store, ch, NewEventSourceFormatter(""), progress, stop)
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	text := bytes.Repeat([]byte("x"), 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i >= fanOutWindow && i%fanOutCheck == 0 {
+			for slowest(progress) < int64(i-fanOutWindow) {
+				if store.SlowClosed() > 0 {
+					b.Fatalf("%d subscribers closed as slow", store.SlowClosed())
+				}
+				runtime.Gosched()
+			}
+		}
+		if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+			b.Fatal(err)
+		}
+		if i%4096 == 4095 {
+			clock.sweep(store)
+		}
+	}
+	for slowest(progress) < int64(b.N) {
+		if store.SlowClosed() > 0 {
+			b.Fatalf("%d subscribers closed as slow", store.SlowClosed())
+		}
+		runtime.Gosched()
+	}
+	want := int64(b.N) * int64(subs)
+	b.StopTimer()
+	if elapsed := b.Elapsed(); elapsed > 0 {
+		b.ReportMetric(float64(want)/elapsed.Seconds(), "deliveries/s")
+		b.ReportMetric(float64(elapsed.Nanoseconds())/float64(want), "ns/delivery")
+	}
+}
+
+// BenchmarkPublishParallel publishes from parallel goroutines (b.RunParallel;
+// vary -cpu) over 1, 16 and 1024 channels without subscribers, as the
+// publisher handler does: look the channel up, then publish. It measures
+// the store-wide contention points (tag, trash, memory accounting).
+func BenchmarkPublishParallel(b *testing.B) {
+	for _, channels := range []int{1, 16, 1024} {
+		b.Run("channels="+strconv.Itoa(channels), func(b *testing.B) {
+			clock := newBenchClock()
+			store := benchStore(clock)
+			ids := make([]string, channels)
+			for i := range ids {
+				ids[i] = "contended" + strconv.Itoa(i)
+			}
+			text := bytes.Repeat([]byte("x"), 100)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(1)) * 7919
+				for pb.Next() {
+					i++
+					ch, _, err := store.GetOrCreate(ids[i%channels])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+						b.Error(err)
+						return
+					}
+					if i%8192 == 0 {
+						clock.sweep(store)
+					}
+				}
+			})
+		})
+	}
+}
+
+// benchMessage is a typical message: 100 bytes, an event id and type.
+func benchMessage(text []byte) *Message {
+	return &Message{
+		ID: 42, Channel: "my_channel", Time: 1767225600, Tag: 3,
+		EventID: "evt-42", HasEventID: true, EventType: "note", HasEventType: true,
+		Text: text,
+	}
+}
+
+// BenchmarkTemplateAppend renders message templates into a reused buffer.
+func BenchmarkTemplateAppend(b *testing.B) {
+	msg := benchMessage(bytes.Repeat([]byte("x"), 100))
+	for _, tc := range []struct{ name, template string }{
+		{"text", "~text~"},
+		{"json", `{"id":~id~,"channel":"~channel~","text":"~text~","tag":~tag~}`},
+		{"time", "~time~ ~event-id~ ~event-type~ ~size~: ~text~\n"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			t := CompileTemplate(tc.template)
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = t.Append(buf[:0], msg, msg.Text)
+			}
+		})
+	}
+}
+
+// BenchmarkCompileTemplate compiles a template with every token.
+func BenchmarkCompileTemplate(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		CompileTemplate(`{"id":~id~,"channel":"~channel~","text":"~text~","size":~size~,"time":"~time~","tag":~tag~,"event":"~event-id~/~event-type~"}`)
+	}
+}
+
+// BenchmarkFormatters formats a message once per subscriber kind, as
+// Message.Rendered does for the first subscriber of each template.
+func BenchmarkFormatters(b *testing.B) {
+	oneLine := bytes.Repeat([]byte("x"), 100)
+	multiLine := bytes.Repeat([]byte("0123456789abcdefghi\n"), 5)
+	for _, tc := range []struct {
+		name string
+		f    Formatter
+		text []byte
+	}{
+		{"stream", &TextFormatter{Template: CompileTemplate("~text~\n")}, oneLine},
+		{"eventsource", NewEventSourceFormatter(""), oneLine},
+		{"eventsource-multiline", NewEventSourceFormatter(""), multiLine},
+		{"websocket", &webSocketFormatter{text: &TextFormatter{Template: CompileTemplate("~text~")}}, oneLine},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			msg := benchMessage(tc.text)
+			b.ReportAllocs()
+			for b.Loop() {
+				tc.f.Format(msg)
+			}
+		})
+	}
+}
+
+// BenchmarkRenderedShared is the per-subscriber cost of getting a message's
+// shared bytes once it was rendered: the cache lookup under renderMu.
+func BenchmarkRenderedShared(b *testing.B) {
+	msg := benchMessage(bytes.Repeat([]byte("x"), 100))
+	f := NewEventSourceFormatter("")
+	msg.Rendered(f)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			msg.Rendered(f)
+		}
+	})
+}
+
+// BenchmarkStats formats the statistics answers in every format: the
+// summary, one channel and the detailed list of 1000 channels.
+func BenchmarkStats(b *testing.B) {
+	head := StatsHead{Hostname: "bench-host", Time: "2026-01-01T00:00:00", Channels: 1000, WildcardChannels: 2, Uptime: 3600}
+	sum := Summary{Channels: 1000, WildcardChannels: 2, Published: 123456789, Stored: 10000, MessagesInTrash: 42, Subscribers: 10000, Uptime: 3600}
+	infos := make([]ChannelInfo, 1000)
+	for i := range infos {
+		infos[i] = ChannelInfo{ID: fmt.Sprintf("channel_%d", i), Published: int64(i * 100), Stored: i % 10, Subscribers: i % 50}
+	}
+	for _, tc := range []struct{ name, accept string }{
+		{"json", "application/json"},
+		{"plain", "text/plain"},
+		{"yaml", "application/yaml"},
+		{"xml", "application/xml"},
+	} {
+		format, name := NegotiateStatsFormat(tc.accept), tc.name
+		b.Run("summary/"+name, func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = format.AppendSummary(buf[:0], head, sum, 1234)
+			}
+		})
+		b.Run("channel/"+name, func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = format.AppendChannelInfo(buf[:0], infos[7])
+			}
+		})
+		b.Run("group1000/"+name, func(b *testing.B) {
+			var buf []byte
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = format.AppendGroup(buf[:0], head, infos)
+			}
+		})
+	}
+}
