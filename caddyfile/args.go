@@ -6,12 +6,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-)
-
-type (
-	caddyhttpHandler = caddyhttp.MiddlewareHandler
-	caddyDuration    = caddy.Duration
 )
 
 // stringArg reads exactly one argument.

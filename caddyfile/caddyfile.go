@@ -6,9 +6,11 @@ package caddyfile
 import (
 	"fmt"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream"
 )
@@ -51,7 +53,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 		case "message_ttl":
 			app.MessageTTL, err = durationArg(d, false)
 		case "channel_inactivity_time":
-			v := new(caddyDuration)
+			v := new(caddy.Duration)
 			*v, err = durationArg(d, true)
 			app.ChannelInactivityTime = v
 		case "max_messages_stored_per_channel":
@@ -83,7 +85,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 }
 
 // parseSubscriber parses `push_stream_subscriber [<matcher>] [mode] { ... }`.
-func parseSubscriber(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
+func parseSubscriber(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next()
 	sub := new(pushstream.SubscriberHandler)
 	if h.NextArg() {
@@ -98,13 +100,13 @@ func parseSubscriber(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
 
 // parseWebSocket parses `push_stream_websocket [<matcher>] { ... }`, the
 // websocket mode of push_stream_subscriber.
-func parseWebSocket(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
+func parseWebSocket(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next()
 	return finishSubscriber(h, "push_stream_websocket", &pushstream.SubscriberHandler{Mode: pushstream.ModeWebSocket})
 }
 
 // finishSubscriber parses a subscriber block and checks channels_path.
-func finishSubscriber(h httpcaddyfile.Helper, directive string, sub *pushstream.SubscriberHandler) (caddyhttpHandler, error) {
+func finishSubscriber(h httpcaddyfile.Helper, directive string, sub *pushstream.SubscriberHandler) (caddyhttp.MiddlewareHandler, error) {
 	if h.NextArg() {
 		return nil, h.ArgErr()
 	}
@@ -187,7 +189,7 @@ func parseSubscriberSetting(d *caddyfile.Dispenser, sub *pushstream.SubscriberHa
 }
 
 // parsePublisher parses `push_stream_publisher [<matcher>] [normal|admin] { ... }`.
-func parsePublisher(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
+func parsePublisher(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next()
 	pub := new(pushstream.PublisherHandler)
 	if h.NextArg() {
@@ -236,7 +238,7 @@ func missingChannelsPath(h httpcaddyfile.Helper, directive string, line int) err
 }
 
 // parseStatistics parses `push_stream_channels_statistics [<matcher>] { ... }`.
-func parseStatistics(h httpcaddyfile.Helper) (caddyhttpHandler, error) {
+func parseStatistics(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
 	h.Next()
 	if h.NextArg() {
 		return nil, h.ArgErr()

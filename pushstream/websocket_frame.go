@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -51,18 +52,11 @@ func textFrame(payload []byte) []byte {
 func closeFrameWithReason(status int, explain string) []byte {
 	payload := []byte{0x03, 0xF0}
 	payload = append(payload, `{"http_status": `...)
-	payload = appendInt(payload, status)
+	payload = strconv.AppendInt(payload, int64(status), 10)
 	payload = append(payload, `, "explain":"`...)
 	payload = append(payload, explain...)
 	payload = append(payload, `"}`...)
 	return appendFrame(nil, opClose, payload)
-}
-
-func appendInt(dst []byte, n int) []byte {
-	if n >= 10 {
-		dst = appendInt(dst, n/10)
-	}
-	return append(dst, byte('0'+n%10))
 }
 
 // webSocketFormatter wraps each formatted message in a text frame, so the
