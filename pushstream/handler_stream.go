@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // sink writes one subscriber's output in its mode's framing.
@@ -103,20 +106,25 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 		defer ping.Stop()
 		pingC = ping.C
 	}
+	reason := "client gone"
+	defer func() { h.logEnd(reason) }()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ttlC:
+			reason = "ttl"
 			out.finish()
 			return
 		case <-pingC:
 			if out.ping() != nil {
+				reason = "ping write failed"
 				return
 			}
 			ping.Reset(interval)
 		case ev := <-control:
 			if ev() {
+				reason = "websocket closed"
 				return
 			}
 		case <-sub.Notify():
@@ -124,6 +132,7 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 			deleted := false
 			for _, d := range batch {
 				if out.message(d.Msg) != nil {
+					reason = "write failed"
 					return
 				}
 				deleted = deleted || d.Deleted
@@ -133,12 +142,25 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 			}
 			switch {
 			case end == EndSlow:
+				reason = "too slow: queue full"
 				return
-			case end == EndShutdown, deleted && sub.Live() == 0:
+			case end == EndShutdown:
+				reason = "process exit"
+				out.finish()
+				return
+			case deleted && sub.Live() == 0:
+				reason = "channels deleted"
 				out.finish()
 				return
 			}
 		}
+	}
+}
+
+// logEnd logs at debug level why a subscriber ended.
+func (h *SubscriberHandler) logEnd(reason string) {
+	if c := h.logger.Check(zapcore.DebugLevel, "push stream subscriber ended"); c != nil {
+		c.Write(zap.String("mode", h.mode), zap.String("reason", reason))
 	}
 }
 

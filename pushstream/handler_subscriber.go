@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
@@ -88,6 +90,7 @@ type SubscriberHandler struct {
 	ContentType string `json:"content_type,omitempty"`
 
 	store          *Store
+	logger         *zap.Logger
 	mode           string
 	header, footer []byte
 	formatter      Formatter
@@ -125,6 +128,7 @@ func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.store = app.Store()
+	h.logger = ctx.Logger()
 	if h.mode, err = ParseSubscriberMode(h.Mode); err != nil {
 		return err
 	}
