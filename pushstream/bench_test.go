@@ -320,3 +320,41 @@ func BenchmarkStats(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMemoryBound floods a store capped at 4 MiB with 1 KiB messages
+// on many channels, with no sweep to free anything: publishes past the cap
+// fail, and the Go heap held by the store stays within the cap plus Go's
+// own per-object overhead. It reports the live heap the store holds
+// against the cap (PROTOCOL.md §1.7).
+func BenchmarkMemoryBound(b *testing.B) {
+	const capBytes = 4 << 20
+	text := make([]byte, 1024)
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+
+		store := NewStore(Settings{MemoryCap: capBytes, MessageTTL: time.Hour, InactivityTime: time.Hour}, newBenchClock().now)
+		refused := 0
+		for i := 0; i < 100_000; i++ {
+			ch, _, err := store.GetOrCreate("flood_" + strconv.Itoa(i%1000))
+			if err == nil {
+				_, err = store.Publish(ch, append([]byte(nil), text...), PublishOptions{Store: true})
+			}
+			if err != nil {
+				refused++
+			}
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		if store.MemoryUsed() > capBytes || refused == 0 {
+			b.Fatalf("accounted %d bytes over a cap of %d, %d refused", store.MemoryUsed(), capBytes, refused)
+		}
+		b.ReportMetric(float64(held), "heap-bytes")
+		b.ReportMetric(float64(held)/capBytes, "heap/cap")
+		b.ReportMetric(float64(refused), "refused")
+		runtime.KeepAlive(store)
+	}
+}

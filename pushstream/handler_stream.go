@@ -18,7 +18,17 @@ type sink interface {
 	ping() error
 	// finish writes the footer and ends the response or connection.
 	finish()
+	// hold buffers later writes until it is called with false, which sends
+	// them in one go.
+	hold(on bool) error
 }
+
+// coalesceMin is how many deliveries a subscriber must be behind before
+// its writes are coalesced. A subscriber that keeps up gets one chunk (or
+// frame write) per message, as nginx sends them; one that fell behind
+// catches up with one write for the whole batch instead of one system call
+// per message.
+const coalesceMin = 16
 
 // serveStream runs a streaming or eventsource subscriber (PROTOCOL.md §6.1,
 // §6.4).
@@ -129,6 +139,10 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 			}
 		case <-sub.Notify():
 			batch, end := sub.Take()
+			coalesce := len(batch) >= coalesceMin
+			if coalesce {
+				_ = out.hold(true)
+			}
 			deleted := false
 			for _, d := range batch {
 				if out.message(d.Msg) != nil {
@@ -136,6 +150,10 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 					return
 				}
 				deleted = deleted || d.Deleted
+			}
+			if coalesce && out.hold(false) != nil {
+				reason = "write failed"
+				return
 			}
 			if len(batch) > 0 && ping != nil {
 				ping.Reset(interval)
@@ -169,6 +187,8 @@ func (h *SubscriberHandler) logEnd(reason string) {
 type httpStream struct {
 	w  http.ResponseWriter
 	rc *http.ResponseController
+	// held defers flushing until hold(false).
+	held bool
 }
 
 func newHTTPStream(w http.ResponseWriter) *httpStream {
@@ -185,11 +205,20 @@ func (s *httpStream) write(p []byte) error {
 		return nil
 	}
 	return s.withDeadline(func() error {
-		if _, err := s.w.Write(p); err != nil {
+		if _, err := s.w.Write(p); err != nil || s.held {
 			return err
 		}
 		return s.flushNow()
 	})
+}
+
+// hold defers flushes while on; turning it off flushes.
+func (s *httpStream) hold(on bool) error {
+	s.held = on
+	if on {
+		return nil
+	}
+	return s.flush()
 }
 
 // flush sends what was written so far, within writeTimeout.
@@ -255,6 +284,8 @@ func (s *httpSink) ping() error {
 	ping := newSyntheticMessage(PingMessageID, "", []byte(h.store.Settings().PingText))
 	return s.message(ping)
 }
+
+func (s *httpSink) hold(on bool) error { return s.stream.hold(on) }
 
 func (s *httpSink) finish() {
 	_ = s.stream.write(s.handler.footer)

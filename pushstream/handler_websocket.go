@@ -169,11 +169,36 @@ func (h *SubscriberHandler) publishFromClient(channels []*Channel, payload []byt
 type wsSink struct {
 	conn    net.Conn
 	handler *SubscriberHandler
+	// held collects frames while writes are coalesced; nil otherwise.
+	held    []byte
+	holding bool
 }
 
 func (s *wsSink) write(p []byte) error {
+	if s.holding {
+		s.held = append(s.held, p...)
+		return nil
+	}
 	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, err := s.conn.Write(p)
+	return err
+}
+
+// maxHeldCapacity is the largest coalescing buffer kept between batches.
+const maxHeldCapacity = 64 << 10
+
+// hold collects frames while on; turning it off writes them at once.
+func (s *wsSink) hold(on bool) error {
+	s.holding = on
+	if on || len(s.held) == 0 {
+		return nil
+	}
+	err := s.write(s.held)
+	if cap(s.held) > maxHeldCapacity {
+		s.held = nil
+	} else {
+		s.held = s.held[:0]
+	}
 	return err
 }
 
