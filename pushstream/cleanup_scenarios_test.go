@@ -12,7 +12,7 @@ import (
 // Tests for SCENARIOS.md misc/spec/mix/cleanup_memory_spec.rb and the
 // memory cap of PROTOCOL.md §1.7.
 //
-// Every test starts on a fresh store (statsLoad) because the scenarios
+// Every test starts on a fresh store (loadFresh) because the scenarios
 // compare store-wide counters and fill the whole memory cap.
 //
 // The scenarios wait for the sweeps to empty the trash (PROTOCOL.md §1.6),
@@ -63,7 +63,7 @@ func cleanupEach(t *testing.T, c config, fn func(t *testing.T, change func())) {
 	t.Helper()
 	for _, cx := range cleanupContexts {
 		t.Run(cx.name, func(t *testing.T) {
-			statsLoad(t, c)
+			loadFresh(t, c)
 			fn(t, func() { cx.apply(t, c) })
 		})
 	}
@@ -497,7 +497,7 @@ func cleanupWaitChannelGone(t *testing.T) (time.Duration, map[string]any) {
 func TestCleanupInactiveChannelDefault(t *testing.T) {
 	c := cleanupConfig(nil)
 	c.Pub = map[string]string{"store_messages": "off"}
-	statsLoad(t, c)
+	loadFresh(t, c)
 	elapsed, sum := cleanupWaitChannelGone(t)
 	if elapsed < 25*time.Second || elapsed > 35*time.Second {
 		t.Fatalf("channel collected after %v, want 30 ± 5 s", elapsed.Round(100*time.Millisecond))
@@ -511,7 +511,7 @@ func TestCleanupInactiveChannelDefault(t *testing.T) {
 func TestCleanupInactiveChannelCustom(t *testing.T) {
 	c := cleanupConfig(map[string]string{"channel_inactivity_time": "5s"})
 	c.Pub = map[string]string{"store_messages": "off"}
-	statsLoad(t, c)
+	loadFresh(t, c)
 	elapsed, sum := cleanupWaitChannelGone(t)
 	if elapsed < 4*time.Second || elapsed > 11*time.Second {
 		t.Fatalf("channel collected after %v, want 5 to 9 s", elapsed.Round(100*time.Millisecond))
@@ -527,7 +527,7 @@ func TestCleanupMemoryCap(t *testing.T) {
 	c := cleanupConfig(map[string]string{"message_ttl": "50m"})
 	c.PubMode = "admin"
 	c.Sub = map[string]string{"header_template": "", "footer_template": "", "message_template": `"~id~:~text~;"`}
-	statsLoad(t, c)
+	loadFresh(t, c)
 	id := channelID(t)
 	text := func(i int) string { return fmt.Sprintf("message %d of the fill", i+1) }
 

@@ -164,6 +164,40 @@ func loadCaddyfile(t *testing.T, caddyfile string) {
 	client.CloseIdleConnections()
 }
 
+// resetStore loads a configuration without any push stream module: the
+// last configuration holding the store releases it, so the next push
+// stream configuration starts a new, empty store. Upstream starts a fresh
+// nginx for every example; scenarios that assert store-wide values
+// (channels, channels_in_delete, uptime) need this.
+func resetStore(t *testing.T) {
+	t.Helper()
+	loadCaddyfile(t, fmt.Sprintf(`{
+	admin localhost:%d
+	http_port %d
+	https_port %d
+	grace_period 2s
+}
+
+:%d {
+	respond "no push stream here"
+}
+`, adminPort, httpPort, httpPort+363, httpPort))
+}
+
+// loadFresh runs c on a new, empty store and returns an upper bound of the
+// moment the store (and its sweep ticker) started.
+func loadFresh(t *testing.T, c config) time.Time {
+	t.Helper()
+	resetStore(t)
+	started := time.Now()
+	load(t, c)
+	sum := stats(t, "")
+	if num(t, sum, "published_messages") != 0 || num(t, sum, "channels") != 0 || num(t, sum, "wildcard_channels") != 0 || num(t, sum, "subscribers") != 0 {
+		t.Fatalf("store not fresh after reset: %v", sum)
+	}
+	return started
+}
+
 var channelCounter atomic.Int64
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_]+`)

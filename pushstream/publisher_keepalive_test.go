@@ -37,8 +37,8 @@ var pubscGroupHead = regexp.MustCompile(`^\{"hostname": "[^"]*", "time": "\d{4}-
 func TestPublisherKeepaliveManyChannels(t *testing.T) {
 	// "channels" counts the whole store: start from an empty one, and
 	// leave one behind (8000 channels are not for later tests to carry).
-	pubscLoadFresh(t, pubscKeepaliveConfig())
-	t.Cleanup(func() { pubscReset(t) })
+	loadFresh(t, pubscKeepaliveConfig())
+	t.Cleanup(func() { resetStore(t) })
 	ch := channelID(t)
 	first, second := dialRaw(t), dialRaw(t)
 	const rounds, step = 4000, 500
@@ -75,7 +75,7 @@ func TestPublisherKeepaliveNoChannelInfo(t *testing.T) {
 	c := pubscKeepaliveConfig()
 	c.Pub = map[string]string{"channel_info_on_publish": "off"}
 	load(t, c)
-	t.Cleanup(func() { pubscReset(t) })
+	t.Cleanup(func() { resetStore(t) })
 	ch := channelID(t)
 	const rounds, step = 4000, 500
 	for i := 0; i < rounds; i += step {
@@ -92,7 +92,7 @@ func TestPublisherKeepaliveNoChannelInfo(t *testing.T) {
 
 // SCENARIOS.md mix/keepalive_spec.rb #3
 func TestPublisherKeepaliveDifferentOperations(t *testing.T) {
-	pubscLoadFresh(t, pubscKeepaliveConfig())
+	loadFresh(t, pubscKeepaliveConfig())
 	ch := channelID(t)
 	c := dialRaw(t)
 

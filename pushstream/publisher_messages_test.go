@@ -100,8 +100,8 @@ func TestPublisherPublishLargeMessages(t *testing.T) {
 	c.Sub["subscriber_connection_ttl"] = "5s"
 	// The 15m cap is store-wide: start from an empty store, and leave one
 	// behind, so that earlier and later tests do not share these megabytes.
-	pubscLoadFresh(t, c)
-	t.Cleanup(func() { pubscReset(t) })
+	loadFresh(t, c)
+	t.Cleanup(func() { resetStore(t) })
 
 	ch := channelID(t)
 	large := "^|" + strings.Repeat("0123456789", 419430) + "|$" + "A"
@@ -140,8 +140,8 @@ func TestPublisherPublishLargeMessages(t *testing.T) {
 func TestPublisherPublishTextWithTemplateTokens(t *testing.T) {
 	c := pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~","tag": "~tag~"}`)
 	c.Pub = map[string]string{"max_body_size": "2000k"}
-	pubscLoadFresh(t, c)
-	t.Cleanup(func() { pubscReset(t) })
+	loadFresh(t, c)
+	t.Cleanup(func() { resetStore(t) })
 	ch := channelID(t)
 	body := strings.Repeat("|~id~|~channel~|~text~|~event-id~|~tag~", 20000) + "|"
 	start := time.Now()

@@ -42,39 +42,6 @@ const pubscGzipSite = `encode {
 		minimum_length 1
 	}`
 
-// pubscReset loads a configuration without any push stream handler. The
-// last configuration holding the store releases it, so the next push stream
-// configuration starts with a new, empty store (PROTOCOL.md §10: the store
-// is reference-counted across configurations). Scenarios that check
-// store-wide counters (channels, channels_in_delete, ...) need that.
-func pubscReset(t *testing.T) {
-	t.Helper()
-	loadCaddyfile(t, fmt.Sprintf(`{
-	admin localhost:%d
-	http_port %d
-	https_port %d
-	grace_period 2s
-}
-
-:%d {
-	respond "no push stream here"
-}
-`, adminPort, httpPort, httpPort+363, httpPort))
-}
-
-// pubscLoadFresh loads c on a new, empty store and returns an upper bound
-// of the moment the store (and its 4 s sweep ticker) started.
-func pubscLoadFresh(t *testing.T, c config) time.Time {
-	t.Helper()
-	pubscReset(t)
-	started := time.Now()
-	load(t, c)
-	if sum := stats(t, ""); num(t, sum, "published_messages") != 0 || num(t, sum, "subscribers") != 0 {
-		t.Fatalf("store not fresh: %v", sum)
-	}
-	return started
-}
-
 // pubscSummary returns the summarized statistics.
 func pubscSummary(t *testing.T) map[string]any {
 	t.Helper()
@@ -356,7 +323,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #14: the limit counts every live channel of the store, hence the
 	// fresh store.
 	t.Run("14_channel_limit", func(t *testing.T) {
-		pubscLoadFresh(t, config{PubMode: mode, Global: map[string]string{"max_number_of_channels": "1"}})
+		loadFresh(t, config{PubMode: mode, Global: map[string]string{"max_number_of_channels": "1"}})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", pubscAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
@@ -368,7 +335,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 
 	// #15
 	t.Run("15_wildcard_channel_limit", func(t *testing.T) {
-		pubscLoadFresh(t, config{
+		loadFresh(t, config{
 			PubMode: mode,
 			Global:  map[string]string{"wildcard_channel_prefix": "bd_", "max_number_of_wildcard_channels": "1"},
 			Sub:     map[string]string{"wildcard_channel_max_qtd": "1"},
@@ -597,7 +564,7 @@ func TestPublisherAdminDeleteIDTooLong(t *testing.T) {
 
 // SCENARIOS.md publisher/properties_spec.rb #29
 func TestPublisherAdminDeleteWithoutSubscribers(t *testing.T) {
-	started := pubscLoadFresh(t, config{PubMode: "admin"})
+	started := loadFresh(t, config{PubMode: "admin"})
 	ch := channelID(t)
 	publish(t, ch, "body", pubscAccept...)
 	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", pubscAccept...), http.StatusOK, "Channel deleted.")
@@ -618,7 +585,7 @@ func pubscDeleteConfig() config {
 // channel, the channel deleted (with body as DELETE body), the subscriber
 // gets the channel-deleted message with text and ends.
 func pubscDeleteOneSubscriber(t *testing.T, c config, body, text string) {
-	started := pubscLoadFresh(t, c)
+	started := loadFresh(t, c)
 	ch := channelID(t)
 	sub, head := subscribe(t, "/sub/"+ch)
 	if head.Status != http.StatusOK {
@@ -669,7 +636,7 @@ func TestPublisherAdminDeleteConfiguredText(t *testing.T) {
 func TestPublisherAdminDeleteSubscriberOnTwoChannels(t *testing.T) {
 	c := pubscDeleteConfig()
 	c.Sub["message_template"] = pubscQ(pubscJSONTemplate + "|")
-	started := pubscLoadFresh(t, c)
+	started := loadFresh(t, c)
 	ch := channelID(t)
 	ch1, ch2 := ch+"_1", ch+"_2"
 	sub, _ := subscribe(t, "/sub/"+ch1+"/"+ch2)
@@ -704,7 +671,7 @@ func TestPublisherAdminDeleteSubscriberOnTwoChannels(t *testing.T) {
 
 // SCENARIOS.md publisher/properties_spec.rb #33
 func TestPublisherAdminDeleteLongPollingOnTwentyChannels(t *testing.T) {
-	started := pubscLoadFresh(t, config{PubMode: "admin", SubMode: "long-polling", Sub: map[string]string{
+	started := loadFresh(t, config{PubMode: "admin", SubMode: "long-polling", Sub: map[string]string{
 		"header_template":       "",
 		"footer_template":       "",
 		"ping_message_interval": "",
@@ -736,7 +703,7 @@ func TestPublisherAdminDeleteLongPollingOnTwentyChannels(t *testing.T) {
 
 // SCENARIOS.md publisher/properties_spec.rb #34
 func TestPublisherAdminDeleteTwoSubscribers(t *testing.T) {
-	started := pubscLoadFresh(t, config{PubMode: "admin", Sub: map[string]string{
+	started := loadFresh(t, config{PubMode: "admin", Sub: map[string]string{
 		"header_template":       "",
 		"footer_template":       "FOOTER",
 		"ping_message_interval": "",
@@ -821,7 +788,7 @@ func TestPublisherAdminDeleteTemplatesPerHandler(t *testing.T) {
 
 // SCENARIOS.md publisher/properties_spec.rb #38
 func TestPublisherAdminDeleteTwoAtOnce(t *testing.T) {
-	started := pubscLoadFresh(t, config{PubMode: "admin"})
+	started := loadFresh(t, config{PubMode: "admin"})
 	ch := channelID(t)
 	ch1, ch2 := ch+"_1", ch+"_2"
 	publish(t, ch1, "body", pubscAccept...)
@@ -832,7 +799,7 @@ func TestPublisherAdminDeleteTwoAtOnce(t *testing.T) {
 
 // SCENARIOS.md publisher/properties_spec.rb #39
 func TestPublisherAdminDeleteListWithMissingID(t *testing.T) {
-	pubscLoadFresh(t, config{PubMode: "admin"})
+	loadFresh(t, config{PubMode: "admin"})
 	ch := channelID(t)
 	ch1, ch2, ch3, ch4 := ch+"_1", ch+"_2", ch+"_3", ch+"_4"
 	for _, id := range []string{ch1, ch2, ch3} {

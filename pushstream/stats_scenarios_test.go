@@ -19,41 +19,9 @@ import (
 //
 // Upstream starts a fresh nginx for every example, and several examples
 // assert store-wide values (`channels` 0, `infos` of ALL, uptime since the
-// server started). statsLoad therefore destroys the process-wide store
-// before loading the test's configuration (see statsFreshStore), so those
+// server started). loadFresh therefore destroys the process-wide store
+// before loading the test's configuration (loadFresh), so those
 // values are exact here too.
-
-// statsFreshStore loads a configuration without any push stream module: the
-// last configuration holding the store releases it and the store is
-// destroyed, so the next configuration starts a new, empty store.
-func statsFreshStore(t *testing.T) {
-	t.Helper()
-	loadCaddyfile(t, fmt.Sprintf(`{
-	admin localhost:%d
-	http_port %d
-	https_port %d
-	grace_period 2s
-}
-
-:%d {
-	respond "no push stream here"
-}
-`, adminPort, httpPort, httpPort+363, httpPort))
-}
-
-// statsLoad runs c on a fresh store and returns when the loading began:
-// the store's uptime cannot exceed the time since then.
-func statsLoad(t *testing.T, c config) time.Time {
-	t.Helper()
-	statsFreshStore(t)
-	started := time.Now()
-	statsLoadAgain(t, c)
-	sum := stats(t, "")
-	if num(t, sum, "published_messages") != 0 || num(t, sum, "channels") != 0 || num(t, sum, "wildcard_channels") != 0 {
-		t.Fatalf("store not fresh after reset: %v", sum)
-	}
-	return started
-}
 
 // statsLoadAgain loads c into the running process (a config reload when
 // a push stream configuration runs already) and drops the client's idle
@@ -86,7 +54,7 @@ func statsEach(t *testing.T, c config, fn func(t *testing.T, v statsVariant)) {
 	t.Helper()
 	for _, v := range statsVariants {
 		t.Run(v.name, func(t *testing.T) {
-			statsLoad(t, v.config(c))
+			loadFresh(t, v.config(c))
 			fn(t, v)
 		})
 	}
@@ -414,7 +382,7 @@ func TestStatisticsContentTypes(t *testing.T) {
 // variant is a config reload, which keeps the store).
 func TestStatisticsManyChannels(t *testing.T) {
 	c := config{Global: map[string]string{"shared_memory_size": "200m"}}
-	statsLoad(t, c)
+	loadFresh(t, c)
 	prefix := channelID(t) + "_"
 	const channels = 20000
 	for i := 0; i < channels; i += 1000 {
@@ -539,7 +507,7 @@ func statsNonEmpty(t *testing.T, v map[string]any, keys ...string) {
 func TestStatisticsUptimeInList(t *testing.T) {
 	for _, v := range statsVariants {
 		t.Run(v.name, func(t *testing.T) {
-			loaded := statsLoad(t, v.config(config{}))
+			loaded := loadFresh(t, v.config(config{}))
 			publish(t, channelID(t), "body")
 			all := v.json(t, "?id=ALL")
 			statsNonEmpty(t, all, "hostname", "time", "channels", "wildcard_channels", "uptime")
@@ -556,7 +524,7 @@ func TestStatisticsUptimeInList(t *testing.T) {
 func TestStatisticsUptimeInSummary(t *testing.T) {
 	for _, v := range statsVariants {
 		t.Run(v.name, func(t *testing.T) {
-			loaded := statsLoad(t, v.config(config{}))
+			loaded := loadFresh(t, v.config(config{}))
 			publish(t, channelID(t), "body")
 			sum := v.json(t, "")
 			statsNonEmpty(t, sum, "hostname", "time", "channels", "wildcard_channels", "subscribers", "uptime", "by_worker")
@@ -939,7 +907,7 @@ func statsCheckGetHeaders(t *testing.T, what string, res *rawResponse) {
 // wildcard channel broad_… with one message, created in that order.
 func statsFormatsFixture(t *testing.T) (loaded time.Time, a, b, w statsChannel) {
 	t.Helper()
-	loaded = statsLoad(t, config{})
+	loaded = loadFresh(t, config{})
 	base := channelID(t)
 	a = statsChannel{id: base + "_a", published: 2, stored: 2, subscribers: 1}
 	b = statsChannel{id: base + "_b", published: 1, stored: 1}
@@ -1033,7 +1001,7 @@ func TestStatisticsFormatSummary(t *testing.T) {
 // PROTOCOL.md §7.1, §7.2, §0.3: 404 for missing channels is header-only
 // and still carries the §7.1 headers.
 func TestStatisticsNotFoundHeaders(t *testing.T) {
-	statsLoad(t, config{})
+	loadFresh(t, config{})
 	c := dialRaw(t)
 	for _, accept := range []string{"", "text/plain", "application/xml"} {
 		query := "?id=" + channelID(t) + "/" + channelID(t)
