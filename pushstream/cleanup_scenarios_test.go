@@ -53,7 +53,7 @@ var cleanupContexts = []cleanupContext{
 	{"nothing_special", func(*testing.T, config) {}},
 	{"reload", func(t *testing.T, c config) {
 		c.Options += "\tpersist_config off\n"
-		statsLoadAgain(t, c)
+		load(t, c)
 	}},
 }
 

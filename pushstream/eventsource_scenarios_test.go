@@ -184,7 +184,7 @@ func (c *esClient) mustNext(t *testing.T) esEvent {
 
 // SCENARIOS.md subscriber/event_source_spec.rb #1
 func TestEventSourceContentType(t *testing.T) {
-	pollLoad(t, esConfig(map[string]string{"header_template": "header"}))
+	load(t, esConfig(map[string]string{"header_template": "header"}))
 	id := channelID(t)
 	sub, head := subscribe(t, "/sub/"+id)
 	if head.Status != http.StatusOK {
@@ -210,7 +210,7 @@ func TestEventSourceHeaderLines(t *testing.T) {
 		{"#3 escaped newline", `"header line 1\\nheader line 2"`, ": header line 1\\nheader line 2\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pollLoad(t, esConfig(map[string]string{"header_template": tc.header}))
+			load(t, esConfig(map[string]string{"header_template": tc.header}))
 			sub, _ := subscribe(t, "/sub/"+channelID(t))
 			if got := sub.mustChunk(); got != tc.want {
 				t.Fatalf("first chunk %q, want %q", got, tc.want)
@@ -229,7 +229,7 @@ func TestEventSourceFooterLines(t *testing.T) {
 		{"#5 escaped newline", `"footer line 1\\nfooter line 2"`, ": \n: footer line 1\\nfooter line 2\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pollLoad(t, esConfig(map[string]string{"footer_template": tc.footer, "subscriber_connection_ttl": "1s"}))
+			load(t, esConfig(map[string]string{"footer_template": tc.footer, "subscriber_connection_ttl": "1s"}))
 			sub, _ := subscribe(t, "/sub/"+channelID(t))
 			if got := sub.rest(); got != tc.want {
 				t.Fatalf("body %q, want %q", got, tc.want)
@@ -270,7 +270,7 @@ func TestEventSourceMessageTemplates(t *testing.T) {
 			esEvent{Type: eventType, Data: `{"id":"1", "message":"test message"}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pollLoad(t, esConfig(map[string]string{"message_template": tc.template}))
+			load(t, esConfig(map[string]string{"message_template": tc.template}))
 			id := channelID(t)
 			sub, _ := subscribe(t, "/sub/"+id)
 			waitSubscribers(t, id, 1)
@@ -297,7 +297,7 @@ func TestEventSourceMessageLines(t *testing.T) {
 		{"#15 escaped newline is one line", `line 1\nline 2`, "data: line 1\\nline 2\n\n", `line 1\nline 2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pollLoad(t, esConfig(nil))
+			load(t, esConfig(nil))
 			id := channelID(t)
 			sub, _ := subscribe(t, "/sub/"+id)
 			if got := sub.mustChunk(); got != ": \n" {
@@ -318,7 +318,7 @@ func TestEventSourceMessageLines(t *testing.T) {
 
 // SCENARIOS.md subscriber/event_source_spec.rb #16
 func TestEventSourcePing(t *testing.T) {
-	pollLoad(t, esConfig(map[string]string{
+	load(t, esConfig(map[string]string{
 		"ping_message_interval": "1s",
 		"message_template":      `"{\"id\":\"~id~\", \"message\":\"~text~\"}"`,
 	}))
@@ -354,7 +354,7 @@ func TestEventSourceTemplatesInConditionalBlocks(t *testing.T) {
 		footer_template footer
 		subscriber_connection_ttl 1s
 	}`
-	pollLoad(t, cfg)
+	load(t, cfg)
 	const want = ": header\ndata: msg test message\n\n: footer\n"
 	for _, tc := range []struct{ name, query, channel string }{
 		{"plain", "", ""},
@@ -379,7 +379,7 @@ func TestEventSourceTemplatesInConditionalBlocks(t *testing.T) {
 // when it reconnects with Last-Event-ID it resumes with exactly the
 // messages it missed, then live ones, without loss or duplicates.
 func TestEventSourceClientReconnectsWithLastEventID(t *testing.T) {
-	pollLoad(t, esConfig(nil))
+	load(t, esConfig(nil))
 	id := channelID(t)
 	path := "/sub/" + id
 	pub := func(n string) { publish(t, id, "message "+n, "Event-Id", "e"+n, "Event-Type", "tick") }

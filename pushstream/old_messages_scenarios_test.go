@@ -261,7 +261,7 @@ func oldPublishEventIDs(t *testing.T, id string) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #1
 func TestOldMessagesBacktrackMultiChannel(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
+	load(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
 	c1, c2, c3 := channelID(t), channelID(t), channelID(t)
 	for i := 1; i <= 3; i++ {
 		for _, id := range []string{c1, c2, c3} {
@@ -283,7 +283,7 @@ func TestOldMessagesBacktrackMultiChannel(t *testing.T) {
 // first five publishes, a whole second without publishes (the
 // If-Modified-Since second), then the last four.
 func TestOldMessagesIfModifiedSinceMultiChannel(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
+	load(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
 	c1, c2, c3 := channelID(t), channelID(t), channelID(t)
 	publish(t, c1, "body1")
 	publish(t, c2, "body1")
@@ -319,7 +319,7 @@ func TestOldMessagesIfModifiedSinceMultiChannel(t *testing.T) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #4
 func TestOldMessagesByLastEventID(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
+	load(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
 	id := channelID(t)
 	oldPublishEventIDs(t, id)
 	reqs := oldOpen(t, id, "Last-Event-Id: event 2")
@@ -328,7 +328,7 @@ func TestOldMessagesByLastEventID(t *testing.T) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #5
 func TestOldMessagesIfModifiedSinceTiedByIfNoneMatch(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
+	load(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
 	var bodies []string
 	for i := 0; i < 10; i++ {
 		bodies = append(bodies, fmt.Sprintf("msg %d", i))
@@ -341,7 +341,7 @@ func TestOldMessagesIfModifiedSinceTiedByIfNoneMatch(t *testing.T) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #6
 func TestOldMessagesPublishedInTheSecondOfConnecting(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{"message_template": `"~text~"`}))
+	load(t, oldConfig(map[string]string{"message_template": `"~text~"`}))
 	id, second := oldSameSecond(t, []string{"msg 1"})
 	reqs := oldOpen(t, id,
 		"If-Modified-Since: "+time.Unix(second, 0).UTC().Format(http.TimeFormat), "If-None-Match: 0")
@@ -350,7 +350,7 @@ func TestOldMessagesPublishedInTheSecondOfConnecting(t *testing.T) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #7
 func TestOldMessagesTimeAndTagFromSettings(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{
+	load(t, oldConfig(map[string]string{
 		"message_template":           `"~text~\r\n"`,
 		"last_received_message_time": "{query.time}",
 		"last_received_message_tag":  "{query.tag}",
@@ -367,7 +367,7 @@ func TestOldMessagesTimeAndTagFromSettings(t *testing.T) {
 
 // SCENARIOS.md subscriber/receive_old_message_spec.rb #8
 func TestOldMessagesEventIDFromSetting(t *testing.T) {
-	pollLoad(t, oldConfig(map[string]string{
+	load(t, oldConfig(map[string]string{
 		"message_template": `"~text~\r\n"`,
 		"last_event_id":    "{query.event_id}",
 	}))

@@ -114,7 +114,7 @@ func padShort(s string) string {
 func TestPaddingHeader(t *testing.T) {
 	for _, m := range padModes {
 		t.Run(m.name, func(t *testing.T) {
-			pollLoad(t, m.config(map[string]string{
+			load(t, m.config(map[string]string{
 				"header_template":       "0123456789",
 				"padding_by_user_agent": `"[T|t]est 1,1024,508:[T|t]est 2,4097,0"`,
 			}))
@@ -133,7 +133,7 @@ func TestPaddingHeader(t *testing.T) {
 func TestPaddingMessage(t *testing.T) {
 	for _, m := range padModes {
 		t.Run(m.name, func(t *testing.T) {
-			pollLoad(t, m.config(map[string]string{"subscriber_connection_ttl": "2s"}))
+			load(t, m.config(map[string]string{"subscriber_connection_ttl": "2s"}))
 			id := channelID(t)
 			subs := []*rawConn{padSubscribe(t, "/sub/"+id, "Test 1"), padSubscribe(t, "/sub/"+id, "Test 2"), padSubscribe(t, "/sub/"+id, "Test 3")}
 			waitSubscribers(t, id, 3)
@@ -154,7 +154,7 @@ func TestPaddingMessageSizes(t *testing.T) {
 	}
 	for _, m := range padModes {
 		t.Run(m.name, func(t *testing.T) {
-			pollLoad(t, m.config(map[string]string{
+			load(t, m.config(map[string]string{
 				"padding_by_user_agent":     `"[T|t]est 1,0,545"`,
 				"subscriber_connection_ttl": "2s",
 			}))
@@ -180,7 +180,7 @@ func TestPaddingMessageSizes(t *testing.T) {
 func TestPaddingUserAgentFromPlaceholder(t *testing.T) {
 	for _, m := range padModes {
 		t.Run(m.name, func(t *testing.T) {
-			pollLoad(t, m.config(map[string]string{
+			load(t, m.config(map[string]string{
 				"padding_by_user_agent": `"[T|t]est 1,1024,512"`,
 				"user_agent":            "{query.ua}",
 				"header_template":       "0123456789",

@@ -74,16 +74,6 @@ func (pc pollContext) lines(extra ...string) []string {
 	return append(hs, extra...)
 }
 
-// pollLoad loads a configuration and drops the shared client's idle
-// keep-alive connections: the previous configuration's server closes
-// them, and a POST sent on one that is being closed fails with EOF
-// instead of being retried.
-func pollLoad(t *testing.T, c config) {
-	t.Helper()
-	load(t, c)
-	client.CloseIdleConnections()
-}
-
 // pollStart sends a GET on a new raw connection without reading the answer.
 func pollStart(t *testing.T, pc pollContext, path string, extra ...string) *rawConn {
 	t.Helper()
@@ -164,6 +154,24 @@ func pollExpect(t *testing.T, res *rawResponse, body string, status int, wantBod
 	}
 }
 
+// pollExpectGzipped checks a 200 answer compressed by `encode` whose
+// body gunzips to want, with an Etag of the form W/<tag>.
+func pollExpectGzipped(t *testing.T, res *rawResponse, body, want string) {
+	t.Helper()
+	if res.Status != http.StatusOK {
+		t.Fatalf("status %d\n%s", res.Status, res.Head)
+	}
+	if !regexp.MustCompile(`^W/\d+$`).MatchString(res.Header("Etag")) {
+		t.Errorf("Etag %q, want W/<digits>", res.Header("Etag"))
+	}
+	if got := res.Header("Content-Encoding"); got != "gzip" {
+		t.Fatalf("Content-Encoding %q, want gzip (body %q)\n%s", got, body, res.Head)
+	}
+	if got := pollGunzip(t, body); got != want {
+		t.Fatalf("gunzipped body %q, want %q", got, want)
+	}
+}
+
 // pollGunzip decodes a gzip body.
 func pollGunzip(t *testing.T, body string) string {
 	t.Helper()
@@ -201,7 +209,7 @@ func pollTimedOut(t *testing.T, pc pollContext, ttl, upper time.Duration) {
 func TestLongPollingDisconnectsAfterMessage(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			c := pollStart(t, pc, "/sub/"+id)
 			waitSubscribers(t, id, 1)
@@ -223,7 +231,7 @@ func TestLongPollingDisconnectsAfterMessage(t *testing.T) {
 func TestLongPollingOldMessagesByLastEventID(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			publish(t, id, "msg 1", "Event-Id", "event 1")
 			publish(t, id, "msg 2", "Event-Id", "event 2")
@@ -240,7 +248,7 @@ func TestLongPollingOldMessagesByLastEventID(t *testing.T) {
 func TestLongPollingTimeoutBySubscriberTTL(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{"subscriber_connection_ttl": "2s"}))
+			load(t, pc.config(map[string]string{"subscriber_connection_ttl": "2s"}))
 			pollTimedOut(t, pc, 2*time.Second, 5*time.Second)
 		})
 	}
@@ -251,7 +259,7 @@ func TestLongPollingTimeoutBySubscriberTTL(t *testing.T) {
 func TestLongPollingTimeoutOverridesSubscriberTTL(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{
+			load(t, pc.config(map[string]string{
 				"subscriber_connection_ttl":  "30s",
 				"longpolling_connection_ttl": "1s",
 			}))
@@ -264,7 +272,7 @@ func TestLongPollingTimeoutOverridesSubscriberTTL(t *testing.T) {
 func TestLongPollingTimeoutOnlyLongPollingTTL(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
+			load(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
 			pollTimedOut(t, pc, time.Second, 4*time.Second)
 		})
 	}
@@ -275,7 +283,7 @@ func TestLongPollingTimeoutOnlyLongPollingTTL(t *testing.T) {
 func TestLongPollingNoPing(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{
+			load(t, pc.config(map[string]string{
 				"subscriber_connection_ttl": "2s",
 				"ping_message_interval":     "500ms",
 			}))
@@ -288,7 +296,7 @@ func TestLongPollingNoPing(t *testing.T) {
 func TestLongPollingTimeoutWithBody(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{
+			load(t, pc.config(map[string]string{
 				"subscriber_connection_ttl": "1s",
 				"timeout_with_body":         "on",
 				"message_template":          `"{\"id\":\"~id~\", \"message\":\"~text~\", \"channel\":\"~channel~\", \"tag\":\"~tag~\", \"time\":\"~time~\"}"`,
@@ -328,7 +336,7 @@ func TestLongPollingTimeoutWithBody(t *testing.T) {
 func TestLongPollingMoreThanOneChannel(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{
+			load(t, pc.config(map[string]string{
 				"message_template": `"{\"id\":\"~id~\", \"message\":\"~text~\", \"channel\":\"~channel~\"}"`,
 			}))
 			c1, c2 := channelID(t), channelID(t)
@@ -391,7 +399,7 @@ func TestLongPollingDeleteChannel(t *testing.T) {
 				"message_template": `"{\"id\":\"~id~\", \"message\":\"~text~\", \"channel\":\"~channel~\"}"`,
 			})
 			cfg.PubMode = "admin"
-			pollLoad(t, cfg)
+			load(t, cfg)
 			id := channelID(t)
 			plain := pollStart(t, pc, "/sub/"+id)
 			jsonp := pollStart(t, pc, "/sub/"+id+"?callback=callback_function")
@@ -416,7 +424,7 @@ func TestLongPollingDeleteChannel(t *testing.T) {
 func TestLongPollingJSONPCallback(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			c := pollStart(t, pc, "/sub/"+id+"?callback=callback_function")
 			waitSubscribers(t, id, 1)
@@ -429,7 +437,7 @@ func TestLongPollingJSONPCallback(t *testing.T) {
 
 // pollOldMessagesJSONP is long_polling_spec.rb #11 and polling_spec.rb #5.
 func pollOldMessagesJSONP(t *testing.T, pc pollContext) {
-	pollLoad(t, pc.config(nil))
+	load(t, pc.config(nil))
 	id := channelID(t)
 	publish(t, id, "body", "Event-Id", "event_id")
 	publish(t, id, "body1")
@@ -452,7 +460,7 @@ func TestLongPollingOldMessagesJSONP(t *testing.T) {
 func TestLongPollingJSONPMultipleChannels(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			ids := []string{channelID(t), channelID(t), channelID(t)}
 			for round := 1; round <= 3; round++ {
 				for i, id := range ids {
@@ -470,7 +478,7 @@ func TestLongPollingJSONPMultipleChannels(t *testing.T) {
 func TestLongPollingJSONPContentType(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{"content_type": "anything/value"}))
+			load(t, pc.config(map[string]string{"content_type": "anything/value"}))
 			id := channelID(t)
 			c := pollStart(t, pc, "/sub/"+id+"?callback=callback_function", "Accept: otherknown/value")
 			waitSubscribers(t, id, 1)
@@ -488,7 +496,7 @@ func TestLongPollingJSONPContentType(t *testing.T) {
 func TestLongPollingNoCache(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
+			load(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
 			res, body := pollRead(pollStart(t, pc, "/sub/"+channelID(t)))
 			pollExpect(t, res, body, http.StatusNotModified, "")
 			pollCheckAntiCache(t, res)
@@ -503,24 +511,13 @@ func TestLongPollingGzip(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			cfg := pc.config(nil)
 			cfg.Site = "encode {\n\t\tgzip\n\t\tminimum_length 1\n\t}"
-			pollLoad(t, cfg)
+			load(t, cfg)
 			id := channelID(t)
 			c := pollStart(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed")
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body")
 			res, body := pollRead(c)
-			if res.Status != http.StatusOK {
-				t.Fatalf("status %d\n%s", res.Status, res.Head)
-			}
-			if !regexp.MustCompile(`^W/\d+$`).MatchString(res.Header("Etag")) {
-				t.Errorf("Etag %q, want W/<digits>", res.Header("Etag"))
-			}
-			if got := res.Header("Content-Encoding"); got != "gzip" {
-				t.Fatalf("Content-Encoding %q, want gzip (body %q)\n%s", got, body, res.Head)
-			}
-			if got := pollGunzip(t, body); got != "body" {
-				t.Fatalf("gunzipped body %q, want %q", got, "body")
-			}
+			pollExpectGzipped(t, res, body, "body")
 		})
 	}
 }
@@ -529,7 +526,7 @@ func TestLongPollingGzip(t *testing.T) {
 func TestPollingNothingStored(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			res, body := pollImmediate(t, pc, "/sub/"+channelID(t))
 			pollExpect(t, res, body, http.StatusNotModified, "")
 			if res.HasHeader("Last-Modified") || res.HasHeader("Etag") {
@@ -543,7 +540,7 @@ func TestPollingNothingStored(t *testing.T) {
 func TestPollingNothingStoredKeepsSentHeaders(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			since := time.Now().UTC().Format(http.TimeFormat)
 			res, body := pollImmediate(t, pc, "/sub/"+channelID(t), "If-Modified-Since: "+since, "If-None-Match: W/3")
 			pollExpect(t, res, body, http.StatusNotModified, "")
@@ -563,7 +560,7 @@ func TestPollingNothingStoredKeepsSentHeaders(t *testing.T) {
 func TestPollingSpecificHeaders(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			// The message must be the first publish of its second to get tag 1.
 			pollNextSecond()
@@ -584,7 +581,7 @@ func TestPollingSpecificHeaders(t *testing.T) {
 func TestPollingJSONPCallback(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			publish(t, id, "body")
 			res, body := pollImmediate(t, pc, "/sub/"+id+"?callback=callback_function", pollEpoch)
@@ -604,7 +601,7 @@ func TestPollingOldMessagesJSONP(t *testing.T) {
 func TestPollingJSONPContentType(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(map[string]string{"content_type": "anything/value"}))
+			load(t, pc.config(map[string]string{"content_type": "anything/value"}))
 			id := channelID(t)
 			publish(t, id, "body")
 			// With a selection the answer is a 200 carrying the JSONP type
@@ -627,22 +624,11 @@ func TestPollingGzip(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			cfg := pc.config(nil)
 			cfg.Site = "encode {\n\t\tgzip\n\t\tminimum_length 1\n\t}"
-			pollLoad(t, cfg)
+			load(t, cfg)
 			id := channelID(t)
 			publish(t, id, "body")
 			res, body := pollImmediate(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed", pollEpoch)
-			if res.Status != http.StatusOK {
-				t.Fatalf("status %d\n%s", res.Status, res.Head)
-			}
-			if !regexp.MustCompile(`^W/\d+$`).MatchString(res.Header("Etag")) {
-				t.Errorf("Etag %q, want W/<digits>", res.Header("Etag"))
-			}
-			if got := res.Header("Content-Encoding"); got != "gzip" {
-				t.Fatalf("Content-Encoding %q, want gzip (body %q)\n%s", got, body, res.Head)
-			}
-			if got := pollGunzip(t, body); got != "body" {
-				t.Fatalf("gunzipped body %q, want %q", got, "body")
-			}
+			pollExpectGzipped(t, res, body, "body")
 		})
 	}
 }
@@ -651,7 +637,7 @@ func TestPollingGzip(t *testing.T) {
 func TestPollingNoCache(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			res, body := pollImmediate(t, pc, "/sub/"+channelID(t))
 			pollExpect(t, res, body, http.StatusNotModified, "")
 			pollCheckAntiCache(t, res)
@@ -662,7 +648,7 @@ func TestPollingNoCache(t *testing.T) {
 // PROTOCOL.md §5.2: a polling handler answers as long-polling when the
 // request asks for long-polling (any case); other values are ignored.
 func TestPollingHandlerModeHeaderLongPolling(t *testing.T) {
-	pollLoad(t, pollContext{mode: "polling"}.config(nil))
+	load(t, pollContext{mode: "polling"}.config(nil))
 	for _, value := range []string{"long-polling", "Long-Polling"} {
 		pc := pollContext{mode: "polling", header: value}
 		id := channelID(t)
@@ -684,7 +670,7 @@ func TestPollingHandlerModeHeaderLongPolling(t *testing.T) {
 // PROTOCOL.md §5.2: a long-polling handler stays long-polling when the
 // request asks for polling.
 func TestLongPollingHandlerIgnoresPollingHeader(t *testing.T) {
-	pollLoad(t, pollContext{mode: "long-polling"}.config(nil))
+	load(t, pollContext{mode: "long-polling"}.config(nil))
 	for _, value := range []string{"polling", "POLLING"} {
 		pc := pollContext{mode: "long-polling", header: value}
 		id := channelID(t)
@@ -707,7 +693,7 @@ func TestLongPollingAnsweredByChannelDeletion(t *testing.T) {
 		"message_template": `"~id~:~channel~:~text~"`,
 	})
 	cfg.PubMode = "admin"
-	pollLoad(t, cfg)
+	load(t, cfg)
 	c1, c2 := channelID(t), channelID(t)
 	c := pollStart(t, pollContext{}, "/sub/"+c1+"/"+c2)
 	waitSubscribers(t, c1, 1)
@@ -735,7 +721,7 @@ func TestLongPollingAnsweredByChannelDeletion(t *testing.T) {
 func TestPollingJSONPCallbackNameAndEmptyValue(t *testing.T) {
 	for _, pc := range []pollContext{{name: "polling", mode: "polling"}, {name: "long-polling", mode: "long-polling"}} {
 		t.Run(pc.name, func(t *testing.T) {
-			pollLoad(t, pc.config(nil))
+			load(t, pc.config(nil))
 			id := channelID(t)
 			publish(t, id, "body")
 			for _, tc := range []struct{ query, body, contentType string }{
@@ -761,7 +747,7 @@ func TestPollingJSONPCallbackNameAndEmptyValue(t *testing.T) {
 func TestLongPollingRawChunkedBody(t *testing.T) {
 	cfg := pollContext{mode: "long-polling"}.config(nil)
 	cfg.Pub = map[string]string{"store_messages": "off"}
-	pollLoad(t, cfg)
+	load(t, cfg)
 	id := channelID(t)
 	c := dialRaw(t)
 	for i := 1; i <= 3; i++ {

@@ -23,16 +23,6 @@ import (
 // before loading the test's configuration (loadFresh), so those
 // values are exact here too.
 
-// statsLoadAgain loads c into the running process (a config reload when
-// a push stream configuration runs already) and drops the client's idle
-// connections: the servers of the previous configuration close theirs,
-// and reusing one just then fails the next request.
-func statsLoadAgain(t *testing.T, c config) {
-	t.Helper()
-	load(t, c)
-	client.CloseIdleConnections()
-}
-
 // statsVariant is one of the two upstream contexts every statistics
 // example runs in: without and with gzip.
 type statsVariant struct {
@@ -399,7 +389,7 @@ func TestStatisticsManyChannels(t *testing.T) {
 	}
 	for _, v := range statsVariants {
 		t.Run(v.name, func(t *testing.T) {
-			statsLoadAgain(t, v.config(c))
+			load(t, v.config(c))
 			// #14
 			if n := len(statsInfos(t, v.json(t, "?id=ALL"))); n != channels {
 				t.Fatalf("ALL lists %d channels, want %d", n, channels)
