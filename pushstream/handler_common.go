@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // Header names, spelled exactly as PROTOCOL.md §0.1 requires. They are set
@@ -156,5 +155,3 @@ func firstHeader(r *http.Request, name string) (string, bool) {
 	}
 	return v[0], true
 }
-
-var _ caddyhttp.MiddlewareHandler = (*SubscriberHandler)(nil)

@@ -348,6 +348,7 @@ func (h *SubscriberHandler) userAgent(r *http.Request) string {
 
 // Interface guards.
 var (
-	_ caddy.Provisioner = (*SubscriberHandler)(nil)
-	_ caddy.Validator   = (*SubscriberHandler)(nil)
+	_ caddy.Provisioner           = (*SubscriberHandler)(nil)
+	_ caddy.Validator             = (*SubscriberHandler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*SubscriberHandler)(nil)
 )
