@@ -1,10 +1,19 @@
 package pushstream
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"reflect"
 	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/internal/netpoll"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -31,39 +40,121 @@ type sink interface {
 const coalesceMin = 16
 
 // serveStream runs a streaming or eventsource subscriber (PROTOCOL.md §6.1,
-// §6.4).
+// §6.4). On plain HTTP/1.1 the connection leaves net/http for the poller;
+// otherwise the request goroutine serves it.
 func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, channels []*Channel, refs []ChannelRef, sel Selection) {
 	sub, backlogs, rerr := h.subscribe(channels, refs, &sel)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
 	}
-	defer h.store.Unregister(sub)
-
 	contentType := h.contentType
 	if h.mode == ModeEventSource {
 		contentType = eventSourceContentType
 	}
 	w.Header()["Content-Type"] = []string{contentType}
-	w.WriteHeader(http.StatusOK)
-	out := &httpSink{
-		stream:  newHTTPStream(w),
-		handler: h,
-		padding: h.padding.For(h.userAgent(r)),
-	}
-	// The head goes out at once so that clients see the stream open.
-	if out.stream.flush() != nil || out.header() != nil {
-		return
-	}
-	for _, backlog := range backlogs {
-		for _, msg := range backlog {
-			if err := out.message(msg); err != nil {
-				return
-			}
+	padding := h.padding.For(h.userAgent(r))
+	if canServeDirectly(w, r) {
+		if conn, brw, err := http.NewResponseController(w).Hijack(); err == nil {
+			h.serveHijackedStream(conn, brw, streamHead(w.Header()), sub, backlogs, padding)
+			return
 		}
+	}
+	defer h.store.Unregister(sub)
+
+	w.WriteHeader(http.StatusOK)
+	stream := newHTTPStream(w)
+	out := &httpSink{stream: stream, handler: h, padding: padding}
+	// The head goes out at once so that clients see the stream open.
+	if stream.flush() != nil || out.header() != nil || writeBacklogs(out, backlogs) != nil {
+		return
 	}
 	h.run(r.Context(), sub, out, time.Duration(h.SubscriberConnectionTTL), nil)
 }
+
+// serveHijackedStream serves a stream on its hijacked connection: through
+// the poller, or from this goroutine when the connection is not a socket
+// the poller can watch (a listener wrapper's own type).
+func (h *SubscriberHandler) serveHijackedStream(conn net.Conn, brw *bufio.ReadWriter, head []byte, sub *Subscriber, backlogs [][]*Message, padding PaddingSizes) {
+	_ = conn.SetDeadline(time.Time{})
+	c := &directConn{h: h, sub: sub, conn: conn}
+	out := &httpSink{stream: newChunkWriter(c), handler: h, padding: padding}
+	c.out = out
+	begin := func() error {
+		if err := c.send(head, nil, nil); err != nil {
+			return err
+		}
+		return out.header()
+	}
+	if c.start(begin, backlogs) {
+		return
+	}
+
+	defer h.store.Unregister(sub)
+	defer conn.Close()
+	w := &connWriter{conn: conn}
+	out.stream = newChunkWriter(w)
+	if w.send(head, nil, nil) != nil || out.header() != nil || writeBacklogs(out, backlogs) != nil {
+		return
+	}
+	// The client's end of the connection ends the subscriber.
+	ctx, cancel := context.WithCancel(context.Background())
+	readerDone := make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		_, _ = io.Copy(io.Discard, brw.Reader)
+		cancel()
+	}()
+	h.run(ctx, sub, out, time.Duration(h.SubscriberConnectionTTL), nil)
+	_ = conn.Close()
+	<-readerDone
+}
+
+// streamHead is the head net/http sends for a chunked 200: the handler's
+// headers in sorted order, then Date and Transfer-Encoding.
+func streamHead(hdr http.Header) []byte {
+	var b bytes.Buffer
+	b.WriteString("HTTP/1.1 200 OK\r\n")
+	_ = hdr.Write(&b)
+	b.WriteString("Date: " + time.Now().UTC().Format(http.TimeFormat) + "\r\nTransfer-Encoding: chunked\r\n\r\n")
+	return b.Bytes()
+}
+
+// canServeDirectly tells whether r's connection may leave net/http for
+// the poller: plain HTTP/1.1, a poller on this platform, and nothing
+// between the handler and the connection that rewrites the response.
+// `encode`, `templates` or deferred header operations wrap the writer in
+// their own types; Caddy's server only adds recorders of its own package.
+func canServeDirectly(w http.ResponseWriter, r *http.Request) bool {
+	if r.ProtoMajor != 1 || r.ProtoMinor != 1 || r.TLS != nil || r.Close {
+		return false
+	}
+	if _, err := netpoll.Default(); err != nil {
+		return false
+	}
+	for {
+		t := reflect.TypeOf(w)
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.PkgPath() {
+		case "net/http":
+			return true
+		case caddyhttpPackage:
+		default:
+			return false
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return false
+		}
+		w = u.Unwrap()
+	}
+}
+
+// caddyhttpPackage is the package of Caddy's own response writer
+// wrappers, which pass the body through unchanged.
+var caddyhttpPackage = reflect.TypeOf(caddyhttp.ResponseWriterWrapper{}).PkgPath()
 
 // subscribe registers a subscriber and subscribes it to every channel in
 // path order, collecting the old messages each reference asks for.
@@ -139,40 +230,48 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 			}
 		case <-sub.Notify():
 			batch, end := sub.Take()
-			coalesce := len(batch) >= coalesceMin
-			if coalesce {
-				_ = out.hold(true)
-			}
-			deleted := false
-			for _, d := range batch {
-				if out.message(d.Msg) != nil {
-					reason = "write failed"
-					return
+			ended, finish := h.deliver(sub, out, batch, end)
+			if ended != "" {
+				reason = ended
+				if finish {
+					out.finish()
 				}
-				deleted = deleted || d.Deleted
-			}
-			if coalesce && out.hold(false) != nil {
-				reason = "write failed"
 				return
 			}
 			if len(batch) > 0 && ping != nil {
 				ping.Reset(interval)
 			}
-			switch {
-			case end == EndSlow:
-				reason = "too slow: queue full"
-				return
-			case end == EndShutdown:
-				reason = "process exit"
-				out.finish()
-				return
-			case deleted && sub.Live() == 0:
-				reason = "channels deleted"
-				out.finish()
-				return
-			}
 		}
 	}
+}
+
+// deliver writes a batch taken from sub, coalesced when it is long. A
+// non-empty reason says the subscriber ends, and finish whether its
+// footer is due.
+func (h *SubscriberHandler) deliver(sub *Subscriber, out sink, batch []Delivery, end EndReason) (reason string, finish bool) {
+	coalesce := len(batch) >= coalesceMin
+	if coalesce {
+		_ = out.hold(true)
+	}
+	deleted := false
+	for _, d := range batch {
+		if out.message(d.Msg) != nil {
+			return "write failed", false
+		}
+		deleted = deleted || d.Deleted
+	}
+	if coalesce && out.hold(false) != nil {
+		return "write failed", false
+	}
+	switch {
+	case end == EndSlow:
+		return "too slow: queue full", false
+	case end == EndShutdown:
+		return "process exit", true
+	case deleted && sub.Live() == 0:
+		return "channels deleted", true
+	}
+	return "", false
 }
 
 // logEnd logs at debug level why a subscriber ended.
@@ -244,7 +343,7 @@ func (s *httpStream) withDeadline(write func() error) error {
 
 // httpSink is the sink of streaming and eventsource subscribers.
 type httpSink struct {
-	stream  *httpStream
+	stream  bodyWriter
 	handler *SubscriberHandler
 	padding PaddingSizes
 }
@@ -288,5 +387,12 @@ func (s *httpSink) ping() error {
 func (s *httpSink) hold(on bool) error { return s.stream.hold(on) }
 
 func (s *httpSink) finish() {
-	_ = s.stream.write(s.handler.footer)
+	if s.stream.write(s.handler.footer) != nil {
+		return
+	}
+	// A hijacked stream ends its chunked body itself; net/http does it
+	// for the others.
+	if c, ok := s.stream.(*chunkWriter); ok {
+		_ = c.end()
+	}
 }

@@ -1,6 +1,7 @@
 package pushstream
 
 import (
+	"bufio"
 	"crypto/sha1" //nolint:gosec // G505: SHA-1 is what RFC 6455 prescribes for the accept key
 	"encoding/base64"
 	"errors"
@@ -47,9 +48,14 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		writeHeaderOnly(w, http.StatusInternalServerError, "")
 		return
 	}
-	defer conn.Close()
+	direct := false
+	defer func() {
+		if !direct {
+			_ = conn.Close()
+		}
+	}()
 	_ = conn.SetDeadline(time.Time{})
-	ws := &wsSink{conn: conn, handler: h}
+	ws := &wsSink{out: frameWriter{&connWriter{conn: conn}}, handler: h}
 	if ws.write(handshake(key)) != nil {
 		return
 	}
@@ -69,16 +75,15 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		_ = ws.write(closeFrameWithReason(rerr.status, rerr.explain))
 		return
 	}
+	if direct = h.serveDirectWebSocket(conn, brw, sub, channels, backlogs); direct {
+		return
+	}
 	defer h.store.Unregister(sub)
 	if len(h.header) > 0 && ws.write(textFrame(h.header)) != nil {
 		return
 	}
-	for _, backlog := range backlogs {
-		for _, msg := range backlog {
-			if ws.message(msg) != nil {
-				return
-			}
-		}
+	if writeBacklogs(ws, backlogs) != nil {
+		return
 	}
 
 	control := make(chan controlEvent)
@@ -97,6 +102,30 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 	<-readerDone
 }
 
+// serveDirectWebSocket hands a subscribed websocket to the poller. It
+// returns false, having written nothing, when the connection is not a
+// socket the poller can watch (TLS, a listener wrapper's own type).
+func (h *SubscriberHandler) serveDirectWebSocket(conn net.Conn, brw *bufio.ReadWriter, sub *Subscriber, channels []*Channel, backlogs [][]*Message) bool {
+	c := &directConn{h: h, sub: sub, conn: conn}
+	frames := frameWriter{c}
+	c.out = &wsSink{out: frames, handler: h}
+	c.client = &clientFrames{
+		reader:   frameReader{maxPayload: h.store.Settings().memoryCap()},
+		channels: channels,
+	}
+	if n := brw.Reader.Buffered(); n > 0 {
+		early, _ := brw.Reader.Peek(n)
+		c.client.input = append([]byte(nil), early...)
+	}
+	begin := func() error {
+		if len(h.header) == 0 {
+			return nil
+		}
+		return frames.write(textFrame(h.header))
+	}
+	return c.start(begin, backlogs)
+}
+
 // handshake returns the 101 answer, written byte for byte (PROTOCOL.md §6.5.2).
 func handshake(key string) []byte {
 	sum := sha1.Sum([]byte(key + wsAcceptGUID)) //nolint:gosec // G401: RFC 6455
@@ -113,41 +142,52 @@ func handshake(key string) []byte {
 // text messages and asking the writer loop for replies and closes
 // (PROTOCOL.md §6.5.7).
 func (h *SubscriberHandler) readClient(reader *frameReader, ws *wsSink, channels []*Channel, control chan<- controlEvent, loopDone <-chan struct{}) {
-	send := func(ev controlEvent) bool {
-		select {
-		case control <- ev:
-			return true
-		case <-loopDone:
-			return false
-		}
-	}
 	for {
 		msg, err := reader.next()
-		switch {
-		case errors.Is(err, errFrameProtocol):
-			send(ws.closeWith(wsCloseFrame))
-			return
-		case err != nil:
-			send(ws.closeWith(nil))
+		reply, done := h.answerClient(msg, err, channels)
+		if reply == nil && !done {
+			continue
+		}
+		ev := func() bool {
+			if reply != nil && ws.write(reply) != nil {
+				return true
+			}
+			return done
+		}
+		select {
+		case control <- ev:
+		case <-loopDone:
 			return
 		}
-		switch msg.opcode {
-		case opText:
-			if h.WebsocketAllowPublish && len(msg.payload) > 0 {
-				h.publishFromClient(channels, msg.payload)
-			}
-		case opPing:
-			if !send(func() bool { return ws.write(wsPongFrame) != nil }) {
-				return
-			}
-		case opPong:
-		case opClose:
-			send(ws.closeWith(wsCloseFrame))
-			return
-		default:
-			send(ws.closeWith(wsCloseFrame))
+		if done {
 			return
 		}
+	}
+}
+
+// answerClient acts on what a websocket client sent: a message or the
+// error reading it. It returns the frame to answer with, if any, and
+// whether the connection ends.
+func (h *SubscriberHandler) answerClient(msg clientMessage, err error, channels []*Channel) (reply []byte, done bool) {
+	switch {
+	case errors.Is(err, errFrameProtocol):
+		return wsCloseFrame, true
+	case err != nil:
+		return nil, true
+	}
+	switch msg.opcode {
+	case opText:
+		if h.WebsocketAllowPublish && len(msg.payload) > 0 {
+			h.publishFromClient(channels, msg.payload)
+		}
+		return nil, false
+	case opPing:
+		return wsPongFrame, false
+	case opPong:
+		return nil, false
+	default:
+		// A close frame, or an opcode the module does not take.
+		return wsCloseFrame, true
 	}
 }
 
@@ -164,43 +204,15 @@ func (h *SubscriberHandler) publishFromClient(channels []*Channel, payload []byt
 	}
 }
 
-// wsSink is the sink of websocket subscribers: one frame per piece, each
-// write bounded by writeTimeout.
+// wsSink is the sink of websocket subscribers: one frame per piece.
 type wsSink struct {
-	conn    net.Conn
+	out     bodyWriter
 	handler *SubscriberHandler
-	// held collects frames while writes are coalesced; nil otherwise.
-	held    []byte
-	holding bool
 }
 
-func (s *wsSink) write(p []byte) error {
-	if s.holding {
-		s.held = append(s.held, p...)
-		return nil
-	}
-	_ = s.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	_, err := s.conn.Write(p)
-	return err
-}
+func (s *wsSink) write(p []byte) error { return s.out.write(p) }
 
-// maxHeldCapacity is the largest coalescing buffer kept between batches.
-const maxHeldCapacity = 64 << 10
-
-// hold collects frames while on; turning it off writes them at once.
-func (s *wsSink) hold(on bool) error {
-	s.holding = on
-	if on || len(s.held) == 0 {
-		return nil
-	}
-	err := s.write(s.held)
-	if cap(s.held) > maxHeldCapacity {
-		s.held = nil
-	} else {
-		s.held = s.held[:0]
-	}
-	return err
-}
+func (s *wsSink) hold(on bool) error { return s.out.hold(on) }
 
 func (s *wsSink) message(msg *Message) error {
 	return s.write(msg.Rendered(s.handler.formatter))
@@ -213,15 +225,4 @@ func (s *wsSink) finish() {
 		return
 	}
 	_ = s.write(wsCloseFrame)
-}
-
-// closeWith returns a control event that writes frame (if any) and ends
-// the subscriber.
-func (s *wsSink) closeWith(frame []byte) controlEvent {
-	return func() bool {
-		if frame != nil {
-			_ = s.write(frame)
-		}
-		return true
-	}
 }

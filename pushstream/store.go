@@ -260,10 +260,19 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 			evicted = ch.dropOldest(over)
 		}
 	}
-	for _, sub := range ch.subs {
-		sub.sub.enqueue(Delivery{Msg: msg})
+	var woken []*Subscriber
+	for _, sb := range ch.subs {
+		if sb.sub.enqueue(Delivery{Msg: msg}) {
+			if woken == nil {
+				woken = make([]*Subscriber, 0, len(ch.subs))
+			}
+			woken = append(woken, sb.sub)
+		}
 	}
 	ch.mu.Unlock()
+	for _, sub := range woken {
+		sub.wake()
+	}
 
 	if !events {
 		s.published.Add(1)

@@ -32,11 +32,15 @@ type Delivery struct {
 }
 
 // Subscriber is one waiting request: a stream, an eventsource or websocket
-// connection, or a waiting long-poll. Its owner goroutine takes deliveries
-// from its queue; the store only appends, never blocks.
+// connection, or a waiting long-poll. Its owner takes deliveries from its
+// queue; the store only appends, never blocks. The owner is either a
+// goroutine waiting on Notify or, after Drive, a wake function.
 type Subscriber struct {
 	store  *Store
 	notify chan struct{}
+	// wake, once set by Drive, replaces notify. It is called with no lock
+	// held.
+	wake func()
 
 	mu    sync.Mutex
 	queue []Delivery
@@ -121,6 +125,16 @@ func (sub *Subscriber) Subscribe(ch *Channel, sel *Selection) ([]*Message, error
 // Notify is signalled whenever deliveries or an end reason are pending.
 func (sub *Subscriber) Notify() <-chan struct{} { return sub.notify }
 
+// Drive makes wake the way sub learns of pending deliveries and of its
+// end, instead of Notify. The store calls wake with no lock held, from
+// whichever goroutine published, deleted or shut down; the caller then
+// calls wake itself once for what was queued before.
+func (sub *Subscriber) Drive(wake func()) {
+	sub.mu.Lock()
+	sub.wake = wake
+	sub.mu.Unlock()
+}
+
 // Take returns the pending deliveries and the end reason. The returned
 // slice is valid until the next call.
 func (sub *Subscriber) Take() ([]Delivery, EndReason) {
@@ -133,6 +147,13 @@ func (sub *Subscriber) Take() ([]Delivery, EndReason) {
 	return batch, sub.end
 }
 
+// Ended returns why the store ended sub, or EndNone.
+func (sub *Subscriber) Ended() EndReason {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.end
+}
+
 // Live returns the number of subscriptions sub still has.
 func (sub *Subscriber) Live() int {
 	sub.mu.Lock()
@@ -141,55 +162,69 @@ func (sub *Subscriber) Live() int {
 }
 
 // enqueue hands a message to sub without blocking; a full queue ends sub
-// as slow. The caller holds the channel's lock.
-func (sub *Subscriber) enqueue(d Delivery) {
+// as slow. The caller holds the channel's lock; if enqueue returns true it
+// must call sub.wake once that lock is released.
+func (sub *Subscriber) enqueue(d Delivery) (wake bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.end != EndNone {
-		return
+		return false
 	}
 	if len(sub.queue) >= MaxQueuedDeliveries {
 		sub.end = EndSlow
 		clear(sub.queue)
 		sub.queue = sub.queue[:0]
 		sub.store.slowClosed.Add(1)
-		sub.signal()
-		return
+		return sub.signal()
 	}
-	sub.push(d)
+	return sub.push(d)
 }
 
-// push appends d and signals the owner; sub.mu must be held.
-func (sub *Subscriber) push(d Delivery) {
+// push appends d and signals the owner; sub.mu must be held. It returns
+// what signal returns.
+func (sub *Subscriber) push(d Delivery) bool {
 	sub.queue = append(sub.queue, d)
-	sub.signal()
+	return sub.signal()
 }
 
-func (sub *Subscriber) signal() {
+// signal tells a goroutine owner that something is pending, or returns
+// true when the owner is a wake function, which the caller must call
+// after releasing its locks. sub.mu must be held.
+func (sub *Subscriber) signal() bool {
+	if sub.wake != nil {
+		return true
+	}
 	select {
 	case sub.notify <- struct{}{}:
 	default:
 	}
+	return false
 }
 
 // channelDeleted records that subscription sb was removed by a channel
-// deletion and queues the channel-deleted message.
+// deletion and queues the channel-deleted message. No lock may be held.
 func (sub *Subscriber) channelDeleted(sb *subscription, msg *Message) {
 	sub.mu.Lock()
-	defer sub.mu.Unlock()
 	sub.live--
-	if sub.end == EndNone {
-		sub.push(Delivery{Msg: msg, Deleted: true})
+	wake := sub.end == EndNone && sub.push(Delivery{Msg: msg, Deleted: true})
+	sub.mu.Unlock()
+	if wake {
+		sub.wake()
 	}
 }
 
-// endWith ends sub for reason unless it already ended.
+// endWith ends sub for reason unless it already ended. No lock may be
+// held.
 func (sub *Subscriber) endWith(reason EndReason) {
 	sub.mu.Lock()
-	defer sub.mu.Unlock()
+	wake := false
 	if sub.end == EndNone {
 		sub.end = reason
-		sub.signal()
+		wake = sub.signal()
+	}
+	sub.mu.Unlock()
+	if wake {
+		sub.wake()
 	}
 }
 

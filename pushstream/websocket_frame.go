@@ -1,7 +1,6 @@
 package pushstream
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -87,7 +86,7 @@ type clientMessage struct {
 // frameReader reads client frames, masked or not (PROTOCOL.md §6.5.7),
 // and reassembles fragmented messages.
 type frameReader struct {
-	r          *bufio.Reader
+	r          io.Reader
 	maxPayload int64
 	fragOpen   bool
 	fragOpcode byte
