@@ -64,9 +64,12 @@ func newPoller() (*Poller, error) {
 
 // Conn is a connection registered with a poller. Its Write and Read never
 // block: they return syscall.EAGAIN instead, and the handler hears
-// Writable or Readable when trying again makes sense.
+// Writable or Readable when trying again makes sense. They are plain
+// system calls on the descriptor, outside the runtime's poller and
+// scheduler: the caller serialises them and does not close the connection
+// while one runs.
 type Conn struct {
-	raw    syscall.RawConn
+	fd     int
 	poller *Poller
 	key    uint64
 }
@@ -87,12 +90,13 @@ func (p *Poller) Watch(conn net.Conn, h Handler) (*Conn, error) {
 	key := p.nextKey
 	p.handlers[key] = h
 	p.mu.Unlock()
-	c := &Conn{raw: raw, poller: p, key: key}
+	c := &Conn{fd: -1, poller: p, key: key}
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | -syscall.EPOLLET}
 	ev.Fd, ev.Pad = int32(uint32(key)), int32(uint32(key>>32))
 	var ctlErr error
 	err = raw.Control(func(fd uintptr) {
-		ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
+		c.fd = int(fd)
+		ctlErr = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev)
 	})
 	if err == nil {
 		err = ctlErr
@@ -106,9 +110,7 @@ func (p *Poller) Watch(conn net.Conn, h Handler) (*Conn, error) {
 
 // Unwatch stops the events of c. Call it before closing the connection.
 func (c *Conn) Unwatch() {
-	_ = c.raw.Control(func(fd uintptr) {
-		_ = syscall.EpollCtl(c.poller.epfd, syscall.EPOLL_CTL_DEL, int(fd), nil)
-	})
+	_ = syscall.EpollCtl(c.poller.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
 	c.poller.forget(c.key)
 }
 
@@ -121,6 +123,10 @@ func (p *Poller) forget(key uint64) {
 // Write writes what the socket takes now of bufs, in order, with one
 // system call. It returns the number of bytes written; err is
 // syscall.EAGAIN when the socket is full.
+//
+// A write to a non-blocking socket never sleeps, so it is a raw system
+// call: the scheduler does not hand the thread's P over, which would cost
+// a thread switch on every one of a fan-out's many short writes.
 func (c *Conn) Write(bufs ...[]byte) (int, error) {
 	var iov [4]syscall.Iovec
 	n := 0
@@ -138,45 +144,37 @@ func (c *Conn) Write(bufs ...[]byte) (int, error) {
 	if n == 0 {
 		return 0, nil
 	}
-	var written uintptr
-	var errno syscall.Errno
-	err := c.raw.Write(func(fd uintptr) bool {
-		for {
-			written, _, errno = syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
-			if errno != syscall.EINTR {
-				return true
-			}
+	for {
+		written, _, errno := syscall.RawSyscall(syscall.SYS_WRITEV, uintptr(c.fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(n))
+		switch errno {
+		case 0:
+			return int(written), nil
+		case syscall.EINTR:
+			continue
+		default:
+			return 0, errno
 		}
-	})
-	if err != nil {
-		return 0, err
 	}
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(written), nil
 }
 
-// Read reads what is available into p. It returns 0, io.EOF-like (0, nil)
-// at the peer's end of stream, and syscall.EAGAIN when nothing is there.
+// Read reads what is available into p, as a raw system call like Write.
+// It returns 0 and no error at the peer's end of stream, and
+// syscall.EAGAIN when nothing is there.
 func (c *Conn) Read(p []byte) (int, error) {
-	var n int
-	var rerr error
-	err := c.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = syscall.Read(int(fd), p)
-			if rerr != syscall.EINTR {
-				return true
-			}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		n, _, errno := syscall.RawSyscall(syscall.SYS_READ, uintptr(c.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+		switch errno {
+		case 0:
+			return int(n), nil
+		case syscall.EINTR:
+			continue
+		default:
+			return 0, errno
 		}
-	})
-	if err != nil {
-		return 0, err
 	}
-	if n < 0 {
-		n = 0
-	}
-	return n, rerr
 }
 
 // loop waits for events and hands them to their handlers.
