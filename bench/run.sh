@@ -302,6 +302,12 @@ if wants S2; then
 fi
 if wants S3; then
 	ab S3a-publish-0subs 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
+	# Caddy's own floor: the same POSTs answered by `respond` (ours only),
+	# what any Caddy handler costs before it does anything.
+	measure S3a-caddy-floor ours 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" \
+		--publishers 16 --pub-path "/floor?id={ch}"
+	tee -a "$SUMMARY" <"$OUT/S3a-caddy-floor.ours.txt"
+	echo | tee -a "$SUMMARY"
 	ab S3b-publish-100subs 100 --mode eventsource --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
 	ab S3c-100subs-8publishers 100 --mode eventsource --channels 1 --messages "$S3_MSGS" --publishers 8
 fi
