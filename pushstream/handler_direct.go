@@ -280,19 +280,7 @@ func (c *directConn) send(a, b, d []byte) error {
 }
 
 // hold implements rawWriter; c.mu must be held.
-func (c *directConn) hold(on bool) error {
-	if on {
-		c.held.holding = true
-		return nil
-	}
-	held := c.held.release()
-	var err error
-	if len(held) > 0 {
-		err = c.send(held, nil, nil)
-	}
-	c.held.reset()
-	return err
-}
+func (c *directConn) hold(on bool) error { return c.held.hold(on, c.send) }
 
 // flushUnsent sends what the socket refused before; c.mu must be held.
 func (c *directConn) flushUnsent() error {

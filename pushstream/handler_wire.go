@@ -40,20 +40,24 @@ func (b *holdBuffer) add(a, p, c []byte) bool {
 	return true
 }
 
-// release ends holding and returns what was held; the caller sends it
-// before the next add, then calls reset.
-func (b *holdBuffer) release() []byte {
+// hold starts holding, or ends it and sends what was held through send.
+func (b *holdBuffer) hold(on bool, send func(a, p, c []byte) error) error {
+	if on {
+		b.holding = true
+		return nil
+	}
 	b.holding = false
-	return b.held
-}
-
-// reset empties the buffer, dropping it when it grew large.
-func (b *holdBuffer) reset() {
+	var err error
+	if len(b.held) > 0 {
+		err = send(b.held, nil, nil)
+	}
+	// send copies what it cannot write at once, so the buffer is reusable.
 	if cap(b.held) > maxHeldCapacity {
 		b.held = nil
 	} else {
 		b.held = b.held[:0]
 	}
+	return err
 }
 
 // connWriter writes to a hijacked connection from one goroutine, each
@@ -73,19 +77,7 @@ func (w *connWriter) send(a, b, c []byte) error {
 	return err
 }
 
-func (w *connWriter) hold(on bool) error {
-	if on {
-		w.buf.holding = true
-		return nil
-	}
-	held := w.buf.release()
-	var err error
-	if len(held) > 0 {
-		err = w.send(held, nil, nil)
-	}
-	w.buf.reset()
-	return err
-}
+func (w *connWriter) hold(on bool) error { return w.buf.hold(on, w.send) }
 
 // frameWriter passes websocket frames through as they are.
 type frameWriter struct{ out rawWriter }

@@ -4,21 +4,6 @@ package netpoll
 
 import "net"
 
-// Events a Handler is told about.
-const (
-	// Readable means data (or the peer's end of stream) can be read.
-	Readable uint32 = 1 << iota
-	// Writable means the send buffer has room again.
-	Writable
-	// Hangup means the connection failed or the peer closed it.
-	Hangup
-)
-
-// Handler receives a connection's events. It must not block.
-type Handler interface {
-	OnEvents(events uint32)
-}
-
 // Poller is unavailable on this platform.
 type Poller struct{}
 

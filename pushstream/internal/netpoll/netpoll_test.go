@@ -51,17 +51,24 @@ func pair(t *testing.T) (server, client net.Conn) {
 	return server, client
 }
 
-func TestConnEvents(t *testing.T) {
+// watchedPair returns a loopback connection whose server end is watched
+// by the default poller, its events recorded.
+func watchedPair(t *testing.T) (p *Poller, conn *Conn, events recorder, server, client net.Conn) {
+	t.Helper()
 	p, err := Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, client := pair(t)
-	events := make(recorder, 64)
-	conn, err := p.Watch(server, events)
-	if err != nil {
+	server, client = pair(t)
+	events = make(recorder, 64)
+	if conn, err = p.Watch(server, events); err != nil {
 		t.Fatal(err)
 	}
+	return p, conn, events, server, client
+}
+
+func TestConnEvents(t *testing.T) {
+	_, conn, events, _, client := watchedPair(t)
 	defer conn.Unwatch()
 
 	// Nothing to read yet: Read does not block.
@@ -128,16 +135,7 @@ func TestConnEvents(t *testing.T) {
 }
 
 func TestUnwatchStopsEvents(t *testing.T) {
-	p, err := Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, client := pair(t)
-	events := make(recorder, 64)
-	conn, err := p.Watch(server, events)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, conn, _, server, client := watchedPair(t)
 	conn.Unwatch()
 	p.mu.Lock()
 	_, still := p.handlers[conn.key]
