@@ -173,7 +173,9 @@ func (c *directConn) handle(ev uint32) {
 		return
 	}
 	batch, end := c.sub.Take()
-	if reason, finish := c.h.deliver(c.sub, c.out, batch, end); reason != "" {
+	// Held pieces keep their own chunks or frames here, so any batch is
+	// worth one write.
+	if reason, finish := c.h.deliver(c.sub, c.out, batch, end, 2); reason != "" {
 		c.end(reason, finish)
 		return
 	}

@@ -230,7 +230,7 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 			}
 		case <-sub.Notify():
 			batch, end := sub.Take()
-			ended, finish := h.deliver(sub, out, batch, end)
+			ended, finish := h.deliver(sub, out, batch, end, coalesceMin)
 			if ended != "" {
 				reason = ended
 				if finish {
@@ -245,11 +245,11 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *Subscriber, out sink, 
 	}
 }
 
-// deliver writes a batch taken from sub, coalesced when it is long. A
-// non-empty reason says the subscriber ends, and finish whether its
-// footer is due.
-func (h *SubscriberHandler) deliver(sub *Subscriber, out sink, batch []Delivery, end EndReason) (reason string, finish bool) {
-	coalesce := len(batch) >= coalesceMin
+// deliver writes a batch taken from sub, coalesced from coalesceFrom
+// deliveries on. A non-empty reason says the subscriber ends, and finish
+// whether its footer is due.
+func (h *SubscriberHandler) deliver(sub *Subscriber, out sink, batch []Delivery, end EndReason, coalesceFrom int) (reason string, finish bool) {
+	coalesce := len(batch) >= coalesceFrom
 	if coalesce {
 		_ = out.hold(true)
 	}

@@ -53,6 +53,8 @@ type Store struct {
 	tagTime int64
 	tag     int64
 
+	wakes wakeQueue
+
 	published   atomic.Int64
 	stored      atomic.Int64
 	slowClosed  atomic.Int64
@@ -270,8 +272,8 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 		}
 	}
 	ch.mu.Unlock()
-	for _, sub := range woken {
-		sub.wake()
+	if len(woken) > 0 {
+		s.wakes.wake(woken)
 	}
 
 	if !events {
