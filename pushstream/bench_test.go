@@ -167,6 +167,61 @@ func benchmarkFanOut(b *testing.B, subs int) {
 	}
 }
 
+// BenchmarkPublishFanOutDriven is BenchmarkPublishFanOut for driven
+// subscribers (Subscriber.Drive), as direct connections are: no goroutine
+// per subscriber; the publisher's wake pass takes each subscriber's batch
+// and gets the rendered bytes, everything a direct connection does short
+// of its writev. An op is one publish.
+func BenchmarkPublishFanOutDriven(b *testing.B) {
+	for _, subs := range []int{1, 100, 10_000} {
+		b.Run("subscribers="+strconv.Itoa(subs), func(b *testing.B) {
+			clock := newBenchClock()
+			store := benchStore(clock)
+			ch, _, err := store.GetOrCreate("driven")
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := NewEventSourceFormatter("")
+			var delivered, written int64
+			for range subs {
+				sub, err := store.Register()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := sub.Subscribe(ch, nil); err != nil {
+					b.Fatal(err)
+				}
+				sub.Drive(func() {
+					batch, _ := sub.Take()
+					for _, d := range batch {
+						written += int64(len(d.Msg.Rendered(f)))
+					}
+					delivered += int64(len(batch))
+				})
+			}
+			text := bytes.Repeat([]byte("x"), 100)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+					b.Fatal(err)
+				}
+				if i%4096 == 4095 {
+					clock.sweep(store)
+				}
+			}
+			b.StopTimer()
+			if want := int64(b.N) * int64(subs); delivered != want {
+				b.Fatalf("%d deliveries, want %d", delivered, want)
+			}
+			if elapsed := b.Elapsed(); elapsed > 0 {
+				b.ReportMetric(float64(delivered)/elapsed.Seconds(), "deliveries/s")
+				b.ReportMetric(float64(elapsed.Nanoseconds())/float64(delivered), "ns/delivery")
+			}
+		})
+	}
+}
+
 // BenchmarkPublishParallel publishes from parallel goroutines (b.RunParallel;
 // vary -cpu) over 1, 16 and 1024 channels without subscribers, as the
 // publisher handler does: look the channel up, then publish. It measures

@@ -262,17 +262,17 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 			evicted = ch.dropOldest(over)
 		}
 	}
-	var woken []*Subscriber
+	var woken *[]*Subscriber
 	for _, sb := range ch.subs {
 		if sb.sub.enqueue(Delivery{Msg: msg}) {
 			if woken == nil {
-				woken = make([]*Subscriber, 0, len(ch.subs))
+				woken = s.wakes.list()
 			}
-			woken = append(woken, sb.sub)
+			*woken = append(*woken, sb.sub)
 		}
 	}
 	ch.mu.Unlock()
-	if len(woken) > 0 {
+	if woken != nil {
 		s.wakes.wake(woken)
 	}
 

@@ -20,13 +20,31 @@ type wakeQueue struct {
 	mu      sync.Mutex
 	pending []*Subscriber
 	spare   []*Subscriber
+
+	// lists recycles the publishers' lists of subscribers to wake, which
+	// are as long as a channel's subscriptions
+	// (BenchmarkPublishFanOutDriven: 82 KB less garbage per publish to
+	// 10k subscribers).
+	lists sync.Pool
 }
 
-// wake wakes subs, or leaves them to the pass in progress.
-func (q *wakeQueue) wake(subs []*Subscriber) {
+// list returns an empty list for wake.
+func (q *wakeQueue) list() *[]*Subscriber {
+	if l, ok := q.lists.Get().(*[]*Subscriber); ok {
+		return l
+	}
+	return new([]*Subscriber)
+}
+
+// wake wakes the subscribers of list, or leaves them to the pass in
+// progress; list is recycled.
+func (q *wakeQueue) wake(list *[]*Subscriber) {
 	q.mu.Lock()
-	q.pending = append(q.pending, subs...)
+	q.pending = append(q.pending, *list...)
 	q.mu.Unlock()
+	clear(*list)
+	*list = (*list)[:0]
+	q.lists.Put(list)
 	runtime.Gosched()
 	for q.pass.TryLock() {
 		q.mu.Lock()
