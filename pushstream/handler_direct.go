@@ -75,16 +75,16 @@ func (c *directConn) start(begin func() error, backlogs [][]*Message) bool {
 	if err != nil {
 		return false
 	}
+	c.mu.Lock()
+	if c.io, err = poller.Watch(c.conn, c); err != nil {
+		c.mu.Unlock()
+		return false
+	}
 	// Like nginx on a long response, leave Nagle's algorithm on: messages
 	// that follow each other faster than the client acknowledges share
 	// packets instead of costing one each.
 	if tcp, ok := c.conn.(interface{ SetNoDelay(bool) error }); ok {
 		_ = tcp.SetNoDelay(false)
-	}
-	c.mu.Lock()
-	if c.io, err = poller.Watch(c.conn, c); err != nil {
-		c.mu.Unlock()
-		return false
 	}
 	if err := begin(); err != nil || writeBacklogs(c.out, backlogs) != nil {
 		c.end("write failed", false)
