@@ -184,15 +184,7 @@ func BenchmarkPublishFanOutDriven(b *testing.B) {
 			f := NewEventSourceFormatter("")
 			var delivered, written int64
 			for range subs {
-				sub, err := store.Register()
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := sub.Subscribe(ch, nil); err != nil {
-					b.Fatal(err)
-				}
-				sub.Drive(func() {
-					batch, _ := sub.Take()
+				drivenSubscriber(b, store, ch, func(batch []Delivery) {
 					for _, d := range batch {
 						written += int64(len(d.Msg.Rendered(f)))
 					}

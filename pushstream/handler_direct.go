@@ -188,19 +188,17 @@ func (c *directConn) handle(ev uint32) {
 // anything sent on a stream is dropped. It returns why the connection
 // ends, or "".
 func (c *directConn) readInput() string {
-	var scratch []byte
+	var discard []byte
+	if c.client == nil {
+		discard = make([]byte, 512)
+	}
 	for range maxReadsPerEvent {
-		buf := scratch
+		buf := discard
 		if c.client != nil {
-			in := c.client.input
-			if cap(in)-len(in) < 512 {
-				in = append(in, make([]byte, 4096)...)[:len(in)]
-				c.client.input = in
+			if in := c.client.input; cap(in)-len(in) < 512 {
+				c.client.input = append(in, make([]byte, 4096)...)[:len(in)]
 			}
-			buf = in[len(in):cap(in)]
-		} else if buf == nil {
-			scratch = make([]byte, 512)
-			buf = scratch
+			buf = c.client.input[len(c.client.input):cap(c.client.input)]
 		}
 		n, err := c.io.Read(buf)
 		if errors.Is(err, syscall.EAGAIN) {

@@ -320,6 +320,10 @@ func (s *httpStream) hold(on bool) error {
 	return s.flush()
 }
 
+// end does nothing: net/http ends the chunked body when the handler
+// returns.
+func (s *httpStream) end() error { return nil }
+
 // flush sends what was written so far, within writeTimeout.
 func (s *httpStream) flush() error { return s.withDeadline(s.flushNow) }
 
@@ -387,12 +391,7 @@ func (s *httpSink) ping() error {
 func (s *httpSink) hold(on bool) error { return s.stream.hold(on) }
 
 func (s *httpSink) finish() {
-	if s.stream.write(s.handler.footer) != nil {
-		return
-	}
-	// A hijacked stream ends its chunked body itself; net/http does it
-	// for the others.
-	if c, ok := s.stream.(*chunkWriter); ok {
-		_ = c.end()
+	if s.stream.write(s.handler.footer) == nil {
+		_ = s.stream.end()
 	}
 }

@@ -20,6 +20,8 @@ type rawWriter interface {
 type bodyWriter interface {
 	write(p []byte) error
 	hold(on bool) error
+	// end closes the body in the transport's framing, after the footer.
+	end() error
 }
 
 // maxHeldCapacity is the largest coalescing buffer kept between batches.
@@ -90,6 +92,9 @@ func (w frameWriter) write(p []byte) error {
 }
 
 func (w frameWriter) hold(on bool) error { return w.out.hold(on) }
+
+// end does nothing: a websocket sink ends with its own close frame.
+func (w frameWriter) end() error { return nil }
 
 // Chunked transfer coding pieces (RFC 9112 §7.1).
 var (

@@ -9,14 +9,14 @@ import (
 
 // drivenSubscriber subscribes a driven subscriber to ch whose wake takes
 // its batch and hands it to onBatch.
-func drivenSubscriber(t *testing.T, store *Store, ch *Channel, onBatch func([]Delivery)) *Subscriber {
-	t.Helper()
+func drivenSubscriber(tb testing.TB, store *Store, ch *Channel, onBatch func([]Delivery)) *Subscriber {
+	tb.Helper()
 	sub, err := store.Register()
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	if _, err := sub.Subscribe(ch, nil); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	sub.Drive(func() {
 		batch, _ := sub.Take()
