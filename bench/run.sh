@@ -97,8 +97,8 @@ trap 'exit 130' INT TERM
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # --- build -----------------------------------------------------------------
-log "building Caddy (./pushstream/testdata/caddy) and the load generator"
-go build -o "$WORK/caddy" ./pushstream/testdata/caddy
+log "building Caddy (./cmd/caddy) and the load generator"
+go build -o "$WORK/caddy" ./cmd/caddy
 go build -o "$WORK/loadgen" ./bench/loadgen
 LOADGEN=(taskset -c "$CLIENT_CPU" "$WORK/loadgen")
 

@@ -51,7 +51,7 @@ func adaptCaddyfile(caddyfile string) ([]byte, error) {
 }
 
 // TestCaddyfileAdapt checks every testdata/*.caddyfiletest: the Caddyfile
-// adapts to exactly the JSON after the separator (CADDYFILE.md).
+// adapts to exactly the JSON after the separator (docs/CONFIGURATION.md).
 func TestCaddyfileAdapt(t *testing.T) {
 	for _, path := range adaptGoldenFiles(t, "testdata") {
 		name := strings.TrimSuffix(filepath.Base(path), ".caddyfiletest")
@@ -73,7 +73,7 @@ var adaptLineRef = regexp.MustCompile(`Caddyfile:[0-9]+`)
 // TestCaddyfileAdaptErrors checks every testdata/errors/*.caddyfiletest:
 // adapting fails, the error names the Caddyfile and a line, and it
 // contains every line of the expected part. An expected "at Caddyfile:N"
-// line pins the exact line number (CADDYFILE.md: errors name the file,
+// line pins the exact line number (docs/CONFIGURATION.md: errors name the file,
 // line and directive).
 func TestCaddyfileAdaptErrors(t *testing.T) {
 	for _, path := range adaptGoldenFiles(t, filepath.Join("testdata", "errors")) {
@@ -183,7 +183,7 @@ func adaptRouteOrder(t *testing.T) []string {
 
 // TestCaddyfileDirectivesBeforeReverseProxy: the four directives carry a
 // directive order before reverse_proxy, so a site needs neither an `order`
-// option nor a `route` block (CADDYFILE.md, Handler directives).
+// option nor a `route` block (docs/CONFIGURATION.md, Handler directives).
 func TestCaddyfileDirectivesBeforeReverseProxy(t *testing.T) {
 	order := adaptRouteOrder(t)
 	if len(order) != 5 {
@@ -216,7 +216,7 @@ const adaptOrderChildEnv = "PUSHSTREAM_ADAPT_ORDER_CHILD"
 // fresh processes: the relative order of the push stream directives must
 // not change between runs, or `caddy adapt` gives different JSON (and
 // different routing when matchers overlap) from one run to the next. The
-// golden files expect the CADDYFILE.md listing order: subscriber,
+// golden files expect the docs/CONFIGURATION.md listing order: subscriber,
 // websocket, publisher, statistics.
 func TestCaddyfileDirectiveOrderStable(t *testing.T) {
 	if os.Getenv(adaptOrderChildEnv) != "" {

@@ -1,4 +1,4 @@
-// Package caddyfile turns the push stream Caddyfile syntax (CADDYFILE.md)
+// Package caddyfile turns the push stream Caddyfile syntax (docs/CONFIGURATION.md)
 // into the JSON of the pushstream modules: the `push_stream` global option
 // and the four handler directives. It holds no runtime logic.
 package caddyfile
@@ -13,6 +13,8 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
@@ -47,7 +49,7 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 		switch name {
 		case "shared_memory_size":
 			app.SharedMemorySize, err = sizeArg(d)
-			if err == nil && app.SharedMemorySize < pushstream.MinMemoryCap {
+			if err == nil && app.SharedMemorySize < engine.MinSharedMemorySize {
 				err = d.Errf("shared_memory_size value must be at least 128KiB")
 			}
 		case "message_ttl":
@@ -174,7 +176,7 @@ func parseSubscriberSetting(d *caddyfile.Dispenser, sub *pushstream.SubscriberHa
 	case "padding_by_user_agent":
 		sub.PaddingByUserAgent, err = stringArg(d)
 		if err == nil {
-			if _, perr := pushstream.ParsePadding(sub.PaddingByUserAgent); perr != nil {
+			if _, perr := wire.ParsePadding(sub.PaddingByUserAgent); perr != nil {
 				err = d.Errf("padding_by_user_agent: %v", perr)
 			}
 		}

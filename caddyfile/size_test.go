@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestParseSize covers the size spellings of CADDYFILE.md: nginx's k, m, g
+// TestParseSize covers the size spellings of docs/CONFIGURATION.md: nginx's k, m, g
 // (1024-based, either case) and Caddy's KB/MB/GB (decimal) and
 // KiB/MiB/GiB (binary), and rejects everything else.
 func TestParseSize(t *testing.T) {

@@ -34,7 +34,7 @@ func validateJSON(t *testing.T, config []byte) error {
 }
 
 // validateWantError fails unless checking the Caddyfile fails with an
-// error containing phrase (PROTOCOL.md §9.2).
+// error containing phrase (docs/PROTOCOL.md §9.2).
 func validateWantError(t *testing.T, caddyfile, phrase string) {
 	t.Helper()
 	err := validateCaddyfile(t, caddyfile)
@@ -88,62 +88,62 @@ func validateGlobal(global, subMode, sub, pubMode, pub string) string {
 // validateSub is validateGlobal with the subscriber line only.
 func validateSub(line string) string { return validateGlobal("", "", line, "", "") }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #1
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #1
 func TestSetupParametersPingMessageIntervalZero(t *testing.T) {
 	validateWantError(t, validateSub("ping_message_interval 0"), "ping_message_interval cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #2
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #2
 func TestSetupParametersMessageTemplateBlank(t *testing.T) {
 	validateWantError(t, validateSub(`message_template ""`), "message_template cannot be blank")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #3
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #3
 func TestSetupParametersSubscriberConnectionTTLZero(t *testing.T) {
 	validateWantError(t, validateSub("subscriber_connection_ttl 0"), "subscriber_connection_ttl cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #4
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #4
 func TestSetupParametersLongpollingConnectionTTLZero(t *testing.T) {
 	validateWantError(t, validateSub("longpolling_connection_ttl 0"), "longpolling_connection_ttl cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #5
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #5
 func TestSetupParametersMaxChannelIDLengthZero(t *testing.T) {
 	validateWantError(t, validateGlobal("max_channel_id_length 0", "", "", "", ""), "max_channel_id_length cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #6
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #6
 func TestSetupParametersMessageTTLZero(t *testing.T) {
 	validateWantError(t, validateGlobal("message_ttl 0", "", "", "", ""), "message_ttl cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #7
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #7
 func TestSetupParametersMaxSubscribersPerChannelZero(t *testing.T) {
 	validateWantError(t, validateGlobal("max_subscribers_per_channel 0", "", "", "", ""), "max_subscribers_per_channel cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #8
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #8
 func TestSetupParametersMaxMessagesStoredPerChannelZero(t *testing.T) {
 	validateWantError(t, validateGlobal("max_messages_stored_per_channel 0", "", "", "", ""), "max_messages_stored_per_channel cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #9
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #9
 func TestSetupParametersMaxNumberOfChannelsZero(t *testing.T) {
 	validateWantError(t, validateGlobal("max_number_of_channels 0", "", "", "", ""), "max_number_of_channels cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #10
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #10
 func TestSetupParametersMaxNumberOfWildcardChannelsZero(t *testing.T) {
 	validateWantError(t, validateGlobal("max_number_of_wildcard_channels 0", "", "", "", ""), "max_number_of_wildcard_channels cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #11
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #11
 func TestSetupParametersWildcardChannelMaxQtdZero(t *testing.T) {
 	validateWantError(t, validateGlobal("wildcard_channel_prefix broad_", "", "wildcard_channel_max_qtd 0", "", ""), "wildcard_channel_max_qtd cannot be zero")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #12
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #12
 // The check needs the global option, so it is a provisioning error.
 func TestSetupParametersWildcardChannelMaxQtdWithoutPrefix(t *testing.T) {
 	const phrase = "cannot set wildcard channel max qtd if wildcard_channel_prefix is not set or blank"
@@ -161,7 +161,7 @@ func TestSetupParametersWildcardChannelMaxQtdWithoutPrefix(t *testing.T) {
 	})
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #13
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #13
 func TestSetupParametersMaxWildcardChannelsSmallerThanMaxQtd(t *testing.T) {
 	const phrase = "max number of wildcard channels cannot be smaller than value in wildcard_channel_max_qtd"
 	t.Run("smaller", func(t *testing.T) {
@@ -175,13 +175,13 @@ func TestSetupParametersMaxWildcardChannelsSmallerThanMaxQtd(t *testing.T) {
 	})
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #15
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #15
 func TestSetupParametersSubscriberModeUnknown(t *testing.T) {
 	validateWantError(t, validateGlobal("", "unknown", "", "", ""),
 		"invalid push_stream_subscriber mode value: unknown, accepted values (streaming, polling, long-polling, eventsource, websocket)")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #16
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #16
 func TestSetupParametersSubscriberModesAccepted(t *testing.T) {
 	for _, mode := range []string{"", "streaming", "polling", "long-polling", "eventsource", "websocket", "Long-Polling"} {
 		t.Run("mode "+mode, func(t *testing.T) {
@@ -190,13 +190,13 @@ func TestSetupParametersSubscriberModesAccepted(t *testing.T) {
 	}
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #17
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #17
 func TestSetupParametersPublisherModeUnknown(t *testing.T) {
 	validateWantError(t, validateGlobal("", "", "", "unknown", ""),
 		"invalid push_stream_publisher mode value: unknown, accepted values (normal, admin)")
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #18
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #18
 func TestSetupParametersPublisherModesAccepted(t *testing.T) {
 	for _, mode := range []string{"", "normal", "admin", "Admin"} {
 		t.Run("mode "+mode, func(t *testing.T) {
@@ -205,7 +205,7 @@ func TestSetupParametersPublisherModesAccepted(t *testing.T) {
 	}
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #19
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #19
 func TestSetupParametersPaddingByUserAgentInvalid(t *testing.T) {
 	tests := []struct {
 		name, value, phrase string
@@ -225,13 +225,13 @@ func TestSetupParametersPaddingByUserAgentInvalid(t *testing.T) {
 	})
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #21
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #21
 func TestSetupParametersSharedMemorySizeTooSmall(t *testing.T) {
 	validateWantError(t, validateGlobal("shared_memory_size 100k", "", "", "", ""), "shared_memory_size value must be at least 128KiB")
 	validateWantOK(t, validateGlobal("shared_memory_size 128k", "", "", "", ""))
 }
 
-// SCENARIOS.md mix/setup_parameters_spec.rb #22
+// docs/SCENARIOS.md mix/setup_parameters_spec.rb #22
 // (Caddy allows a statistics handler without channels_path.)
 func TestSetupParametersChannelsPathRequired(t *testing.T) {
 	const phrase = "channels_path must be set"
@@ -251,7 +251,7 @@ func TestSetupParametersChannelsPathRequired(t *testing.T) {
 
 // TestValidateHeaderTemplateFile: header_template_file is read at
 // provisioning; an unreadable file is a `caddy validate` error naming the
-// path (PROTOCOL.md §9.2), a readable one is accepted.
+// path (docs/PROTOCOL.md §9.2), a readable one is accepted.
 func TestValidateHeaderTemplateFile(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, "missing.html")
@@ -273,7 +273,7 @@ func TestValidateHeaderTemplateFile(t *testing.T) {
 }
 
 // TestValidateJSONConfig: the same checks hold for a JSON config that
-// never went through the Caddyfile adapter (CADDYFILE.md, Module IDs).
+// never went through the Caddyfile adapter (docs/CONFIGURATION.md, Module IDs).
 func TestValidateJSONConfig(t *testing.T) {
 	site := func(handler string) []byte {
 		return []byte(`{"apps": {"http": {"servers": {"srv0": {"listen": [":9080"], "routes": [{"handle": [` + handler + `]}]}}}}}`)
@@ -312,7 +312,7 @@ func TestValidateJSONConfig(t *testing.T) {
 }
 
 // TestValidateGoldenConfigs: the golden Caddyfiles that describe working
-// setups (SCENARIOS.md baseline, the seed talk's layout, every
+// setups (docs/SCENARIOS.md baseline, the seed talk's layout, every
 // sub-directive) also provision, as `caddy validate` would check.
 func TestValidateGoldenConfigs(t *testing.T) {
 	for _, name := range []string{

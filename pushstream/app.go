@@ -9,6 +9,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
@@ -61,9 +64,17 @@ type App struct {
 	PingMessageText *string `json:"ping_message_text,omitempty"`
 	// EventsChannelID names the events channel. Default empty: disabled.
 	EventsChannelID string `json:"events_channel_id,omitempty"`
+	// SweepInterval is how often expired messages and inactive channels
+	// are swept. Default 4s, as nginx. JSON only: a tuning knob for tests
+	// and for stores with very many channels.
+	SweepInterval caddy.Duration `json:"sweep_interval,omitempty"`
+	// TrashDelay is how long a message or channel that left the store
+	// stays accounted before its memory is released. Default 10s, as
+	// nginx. JSON only, like SweepInterval.
+	TrashDelay caddy.Duration `json:"trash_delay,omitempty"`
 
-	store    *Store
-	settings Settings
+	store    *engine.Store
+	settings engine.Settings
 	logger   *zap.Logger
 }
 
@@ -76,7 +87,7 @@ func (App) CaddyModule() caddy.ModuleInfo {
 }
 
 // storeHolder lets the usage pool destroy the store.
-type storeHolder struct{ store *Store }
+type storeHolder struct{ store *engine.Store }
 
 // Destruct ends every subscriber and stops the store's janitor.
 func (h storeHolder) Destruct() error {
@@ -89,7 +100,7 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
 	a.settings = a.buildSettings()
 	val, _, err := storePool.LoadOrNew(storePoolKey, func() (caddy.Destructor, error) {
-		s := NewStore(a.settings, nil)
+		s := engine.NewStore(a.settings, nil)
 		s.StartJanitor()
 		return storeHolder{store: s}, nil
 	})
@@ -106,42 +117,44 @@ func (a *App) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-func (a *App) buildSettings() Settings {
-	s := Settings{
-		MemoryCap:                a.SharedMemorySize,
-		MessageTTL:               time.Duration(a.MessageTTL),
-		InactivityTime:           DefaultInactivityTime,
-		MaxStoredPerChannel:      a.MaxMessagesStoredPerChannel,
-		MaxSubscribersPerChannel: a.MaxSubscribersPerChannel,
-		MaxChannelIDLength:       a.MaxChannelIDLength,
-		MaxChannels:              a.MaxNumberOfChannels,
-		MaxWildcardChannels:      a.MaxNumberOfWildcardChannels,
-		WildcardPrefix:           a.WildcardChannelPrefix,
-		DeletedText:              DefaultDeletedText,
-		PingText:                 DefaultPingText,
-		EventsChannelID:          a.EventsChannelID,
+// buildSettings turns the configuration into the engine's settings: the
+// defaults are engine.DefaultSettings, overridden by what is set.
+func (a *App) buildSettings() engine.Settings {
+	s := engine.DefaultSettings()
+	if a.SharedMemorySize != 0 {
+		s.SharedMemorySize = a.SharedMemorySize
 	}
-	if s.MemoryCap == 0 {
-		s.MemoryCap = DefaultMemoryCap
-	}
-	if s.MessageTTL == 0 {
-		s.MessageTTL = DefaultMessageTTL
+	if a.MessageTTL != 0 {
+		s.MessageTTL = time.Duration(a.MessageTTL)
 	}
 	if a.ChannelInactivityTime != nil {
-		s.InactivityTime = time.Duration(*a.ChannelInactivityTime)
+		s.ChannelInactivityTime = time.Duration(*a.ChannelInactivityTime)
 	}
+	s.MaxMessagesStoredPerChannel = a.MaxMessagesStoredPerChannel
+	s.MaxSubscribersPerChannel = a.MaxSubscribersPerChannel
+	s.MaxChannelIDLength = a.MaxChannelIDLength
+	s.MaxNumberOfChannels = a.MaxNumberOfChannels
+	s.MaxNumberOfWildcardChannels = a.MaxNumberOfWildcardChannels
+	s.WildcardChannelPrefix = a.WildcardChannelPrefix
 	if a.ChannelDeletedMessageText != nil {
-		s.DeletedText = DecodeConfigEscapes(*a.ChannelDeletedMessageText)
+		s.ChannelDeletedMessageText = wire.DecodeConfigEscapes(*a.ChannelDeletedMessageText)
 	}
 	if a.PingMessageText != nil {
-		s.PingText = DecodeConfigEscapes(*a.PingMessageText)
+		s.PingMessageText = wire.DecodeConfigEscapes(*a.PingMessageText)
+	}
+	s.EventsChannelID = a.EventsChannelID
+	if a.SweepInterval > 0 {
+		s.SweepInterval = time.Duration(a.SweepInterval)
+	}
+	if a.TrashDelay > 0 {
+		s.TrashDelay = time.Duration(a.TrashDelay)
 	}
 	return s
 }
 
-// Validate checks the settings (PROTOCOL.md §9.2).
+// Validate checks the settings (docs/PROTOCOL.md §9.2).
 func (a *App) Validate() error {
-	if a.SharedMemorySize != 0 && a.SharedMemorySize < MinMemoryCap {
+	if a.SharedMemorySize != 0 && a.SharedMemorySize < engine.MinSharedMemorySize {
 		return fmt.Errorf("shared_memory_size value must be at least 128KiB")
 	}
 	if a.MessageTTL < 0 {
@@ -149,6 +162,9 @@ func (a *App) Validate() error {
 	}
 	if a.ChannelInactivityTime != nil && *a.ChannelInactivityTime < 0 {
 		return fmt.Errorf("channel_inactivity_time cannot be negative")
+	}
+	if a.SweepInterval < 0 || a.TrashDelay < 0 {
+		return fmt.Errorf("sweep_interval and trash_delay cannot be negative")
 	}
 	for name, v := range map[string]int{
 		"max_messages_stored_per_channel": a.MaxMessagesStoredPerChannel,
@@ -184,11 +200,11 @@ func (a *App) Cleanup() error {
 	return err
 }
 
-// Store returns the channel store.
-func (a *App) Store() *Store { return a.store }
+// Engine returns the channel store.
+func (a *App) Engine() engine.Engine { return a.store }
 
 // exitHandler ends every subscriber when the process exits, before the
-// HTTP servers wait for their connections (PROTOCOL.md §10).
+// HTTP servers wait for their connections (docs/PROTOCOL.md §10).
 type exitHandler struct{ app *App }
 
 // Handle implements caddyevents.Handler.

@@ -9,6 +9,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
@@ -26,7 +29,7 @@ const DefaultMaxBodySize = 1 << 20
 
 // PublisherHandler is the `push_stream_publisher` handler: it publishes request
 // bodies to channels, reports channel info and, in admin mode, deletes
-// channels (PROTOCOL.md §4).
+// channels (docs/PROTOCOL.md §4).
 type PublisherHandler struct {
 	// Mode is normal (default) or admin; admin also allows DELETE.
 	Mode string `json:"mode,omitempty"`
@@ -42,7 +45,7 @@ type PublisherHandler struct {
 	// MaxBodySize caps request bodies, in bytes. Default 1 MiB.
 	MaxBodySize int64 `json:"max_body_size,omitempty"`
 
-	store   *Store
+	store   engine.Engine
 	admin   bool
 	methods string
 }
@@ -69,11 +72,11 @@ func ParsePublisherMode(mode string) (string, error) {
 
 // Provision takes the store and applies defaults.
 func (h *PublisherHandler) Provision(ctx caddy.Context) error {
-	app, err := loadStore(ctx)
+	app, err := loadApp(ctx)
 	if err != nil {
 		return err
 	}
-	h.store = app.Store()
+	h.store = app.Engine()
 	mode, err := ParsePublisherMode(h.Mode)
 	if err != nil {
 		return err
@@ -100,7 +103,7 @@ func (h *PublisherHandler) Validate() error {
 	return nil
 }
 
-// ServeHTTP answers a publisher request (PROTOCOL.md §4.2).
+// ServeHTTP answers a publisher request (docs/PROTOCOL.md §4.2).
 func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	hdr := w.Header()
 	setAntiCache(hdr)
@@ -141,16 +144,16 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 	return nil
 }
 
-// channels resolves the ids of the path (PROTOCOL.md §4.2 step 5). With
+// channels resolves the ids of the path (docs/PROTOCOL.md §4.2 step 5). With
 // create, missing channels are created; otherwise missing ones are nil.
-func (h *PublisherHandler) channels(refs []ChannelRef, create, changes bool) ([]*Channel, *requestError) {
+func (h *PublisherHandler) channels(refs []wire.ChannelRef, create, changes bool) ([]*engine.Channel, *requestError) {
 	settings := h.store.Settings()
-	channels := make([]*Channel, len(refs))
+	channels := make([]*engine.Channel, len(refs))
 	for i, ref := range refs {
 		if rerr := checkID(settings, ref.ID); rerr != nil {
 			return nil, rerr
 		}
-		var ch *Channel
+		var ch *engine.Channel
 		if create {
 			var err error
 			if ch, _, err = h.store.GetOrCreate(ref.ID); err != nil {
@@ -190,8 +193,8 @@ func writeBodyError(w http.ResponseWriter, err error) {
 	writeHeaderOnly(w, http.StatusBadRequest, "")
 }
 
-// publish publishes the body to every channel (PROTOCOL.md §4.3).
-func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, channels []*Channel) {
+// publish publishes the body to every channel (docs/PROTOCOL.md §4.3).
+func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, channels []*engine.Channel) {
 	body, err := h.readBody(r)
 	if err != nil {
 		writeBodyError(w, err)
@@ -201,7 +204,7 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 		writeHeaderOnly(w, http.StatusBadRequest, explainEmptyPost)
 		return
 	}
-	opts := PublishOptions{Store: h.StoreMessages}
+	opts := engine.PublishOptions{Store: h.StoreMessages}
 	opts.EventID, opts.HasEventID = firstHeader(r, "Event-Id")
 	opts.EventType, opts.HasEventType = firstHeader(r, "Event-Type")
 	for _, ch := range channels {
@@ -217,15 +220,15 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	h.writeInfo(w, r, channels)
 }
 
-// delete deletes every existing channel of the path (PROTOCOL.md §4.5).
-func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channels []*Channel) {
+// delete deletes every existing channel of the path (docs/PROTOCOL.md §4.5).
+func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channels []*engine.Channel) {
 	body, err := h.readBody(r)
 	if err != nil {
 		writeBodyError(w, err)
 		return
 	}
 	if len(body) == 0 {
-		body = []byte(h.store.Settings().DeletedText)
+		body = []byte(h.store.Settings().ChannelDeletedMessageText)
 	}
 	deleted := false
 	for _, ch := range channels {
@@ -240,13 +243,13 @@ func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channe
 	writeHeaderOnly(w, http.StatusOK, explainDeleted)
 }
 
-// writeInfo answers with the info of the existing channels (PROTOCOL.md
+// writeInfo answers with the info of the existing channels (docs/PROTOCOL.md
 // §4.4): none is a 404, one the single form, more the group form.
-func (h *PublisherHandler) writeInfo(w http.ResponseWriter, r *http.Request, channels []*Channel) {
-	infos := make([]ChannelInfo, 0, len(channels))
+func (h *PublisherHandler) writeInfo(w http.ResponseWriter, r *http.Request, channels []*engine.Channel) {
+	infos := make([]engine.ChannelInfo, 0, len(channels))
 	for _, ch := range channels {
 		if ch != nil {
-			infos = append(infos, ch.Info())
+			infos = append(infos, h.store.Info(ch))
 		}
 	}
 	writeInfos(w, r, h.store, infos, false)

@@ -9,6 +9,9 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
@@ -19,7 +22,7 @@ func init() {
 const Version = "0.6.0"
 
 // StatisticsHandler is the `push_stream_channels_statistics` handler
-// (PROTOCOL.md §7).
+// (docs/PROTOCOL.md §7).
 type StatisticsHandler struct {
 	// ChannelsPath names the channels to report, with placeholders. Empty
 	// gives the summarized statistics; `ALL` and `prefix*` list channels.
@@ -27,7 +30,7 @@ type StatisticsHandler struct {
 	// AllowedOrigins is accepted for nginx compatibility and has no effect.
 	AllowedOrigins string `json:"allowed_origins,omitempty"`
 
-	store *Store
+	store engine.Engine
 }
 
 // CaddyModule returns the Caddy module information.
@@ -40,15 +43,15 @@ func (StatisticsHandler) CaddyModule() caddy.ModuleInfo {
 
 // Provision takes the store.
 func (h *StatisticsHandler) Provision(ctx caddy.Context) error {
-	app, err := loadStore(ctx)
+	app, err := loadApp(ctx)
 	if err != nil {
 		return err
 	}
-	h.store = app.Store()
+	h.store = app.Engine()
 	return nil
 }
 
-// ServeHTTP answers a statistics request (PROTOCOL.md §7.1, §7.2).
+// ServeHTTP answers a statistics request (docs/PROTOCOL.md §7.1, §7.2).
 func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	hdr := w.Header()
 	setAntiCache(hdr)
@@ -62,13 +65,13 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 
 	refs := channelRefs(r, h.ChannelsPath)
 	if len(refs) == 0 {
-		format := NegotiateStatsFormat(r.Header.Get("Accept"))
+		format := wire.NegotiateStatsFormat(r.Header.Get("Accept"))
 		body := format.AppendSummary(nil, statsHead(h.store), h.store.Summary(), os.Getpid())
 		writeBody(w, http.StatusOK, format.ContentType, body)
 		return nil
 	}
 	settings := h.store.Settings()
-	var infos []ChannelInfo
+	var infos []engine.ChannelInfo
 	for _, ref := range refs {
 		if settings.MaxChannelIDLength > 0 && len(ref.ID) > settings.MaxChannelIDLength {
 			writeHeaderOnly(w, http.StatusBadRequest, explainTooLarge)
@@ -81,15 +84,15 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 			prefix = ""
 		}
 		if list {
-			var listed []ChannelInfo
+			var listed []engine.ChannelInfo
 			for _, ch := range h.store.Channels(prefix) {
-				listed = append(listed, ch.Info())
+				listed = append(listed, h.store.Info(ch))
 			}
 			writeInfos(w, r, h.store, listed, true)
 			return nil
 		}
 		if ch := h.store.Lookup(ref.ID); ch != nil {
-			infos = append(infos, ch.Info())
+			infos = append(infos, h.store.Info(ch))
 		}
 	}
 	writeInfos(w, r, h.store, infos, false)
@@ -98,8 +101,8 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 
 // writeInfos writes channel infos in the negotiated format: the group form
 // for a list, otherwise 404, single or group by count.
-func writeInfos(w http.ResponseWriter, r *http.Request, store *Store, infos []ChannelInfo, list bool) {
-	format := NegotiateStatsFormat(r.Header.Get("Accept"))
+func writeInfos(w http.ResponseWriter, r *http.Request, store engine.Engine, infos []engine.ChannelInfo, list bool) {
+	format := wire.NegotiateStatsFormat(r.Header.Get("Accept"))
 	var body []byte
 	switch {
 	case list || len(infos) > 1:
@@ -114,9 +117,9 @@ func writeInfos(w http.ResponseWriter, r *http.Request, store *Store, infos []Ch
 }
 
 // statsHead collects the fields the group and summarized forms share.
-func statsHead(store *Store) StatsHead {
+func statsHead(store engine.Engine) wire.StatsHead {
 	channels, wildcard := store.Counts()
-	return StatsHead{
+	return wire.StatsHead{
 		Hostname:         hostname,
 		Time:             time.Now().UTC().Format("2006-01-02T15:04:05"),
 		Channels:         channels,
@@ -125,7 +128,7 @@ func statsHead(store *Store) StatsHead {
 	}
 }
 
-// hostname is the machine host name, lower-cased (PROTOCOL.md §7.3).
+// hostname is the machine host name, lower-cased (docs/PROTOCOL.md §7.3).
 var hostname = func() string {
 	name, err := os.Hostname()
 	if err != nil {

@@ -12,13 +12,16 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
 	caddy.RegisterModule(SubscriberHandler{})
 }
 
-// Subscriber modes (PROTOCOL.md §6).
+// Subscriber modes (docs/PROTOCOL.md §6).
 const (
 	ModeStreaming   = "streaming"
 	ModePolling     = "polling"
@@ -89,13 +92,13 @@ type SubscriberHandler struct {
 	// Default text/plain.
 	ContentType string `json:"content_type,omitempty"`
 
-	store          *Store
+	store          engine.Engine
 	logger         *zap.Logger
 	mode           string
 	header, footer []byte
-	formatter      Formatter
-	eventSource    *EventSourceFormatter
-	padding        *Padding
+	formatter      engine.Formatter
+	eventSource    *wire.EventSourceFormatter
+	padding        *wire.Padding
 	wildcardMaxQtd int
 	longPollTTL    time.Duration
 	contentType    string
@@ -123,16 +126,16 @@ func ParseSubscriberMode(mode string) (string, error) {
 
 // Provision compiles the templates and reads the app's limits.
 func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
-	app, err := loadStore(ctx)
+	app, err := loadApp(ctx)
 	if err != nil {
 		return err
 	}
-	h.store = app.Store()
+	h.store = app.Engine()
 	h.logger = ctx.Logger()
 	if h.mode, err = ParseSubscriberMode(h.Mode); err != nil {
 		return err
 	}
-	header := DecodeConfigEscapes(h.HeaderTemplate)
+	header := wire.DecodeConfigEscapes(h.HeaderTemplate)
 	if h.HeaderTemplateFile != "" {
 		if h.HeaderTemplate != "" {
 			return fmt.Errorf("header_template_file is duplicate or template set by header_template")
@@ -148,35 +151,35 @@ func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
 		if *h.MessageTemplate == "" {
 			return fmt.Errorf("message_template cannot be blank")
 		}
-		message = DecodeConfigEscapes(*h.MessageTemplate)
+		message = wire.DecodeConfigEscapes(*h.MessageTemplate)
 	}
-	footer := DecodeConfigEscapes(h.FooterTemplate)
+	footer := wire.DecodeConfigEscapes(h.FooterTemplate)
 	switch h.mode {
 	case ModeEventSource:
-		header = eventSourceComment(header, true)
-		footer = eventSourceComment(footer, false)
-		h.eventSource = NewEventSourceFormatter(message)
+		header = wire.EventSourceComment(header, true)
+		footer = wire.EventSourceComment(footer, false)
+		h.eventSource = wire.NewEventSourceFormatter(message)
 		h.formatter = h.eventSource
 	case ModeWebSocket:
-		h.formatter = &webSocketFormatter{text: &TextFormatter{Template: CompileTemplate(message)}}
+		h.formatter = wire.NewWebSocketFormatter(message)
 	default:
-		h.formatter = &TextFormatter{Template: CompileTemplate(message)}
+		h.formatter = &wire.TextFormatter{Template: wire.CompileTemplate(message)}
 	}
 	h.header, h.footer = []byte(header), []byte(footer)
 
 	settings := app.settings
-	h.wildcardMaxQtd = settings.MaxWildcardChannels
+	h.wildcardMaxQtd = settings.MaxNumberOfWildcardChannels
 	if h.WildcardChannelMaxQtd > 0 {
-		if settings.WildcardPrefix == "" {
+		if settings.WildcardChannelPrefix == "" {
 			return fmt.Errorf("cannot set wildcard channel max qtd if wildcard_channel_prefix is not set or blank")
 		}
-		if settings.MaxWildcardChannels > 0 && settings.MaxWildcardChannels < h.WildcardChannelMaxQtd {
+		if settings.MaxNumberOfWildcardChannels > 0 && settings.MaxNumberOfWildcardChannels < h.WildcardChannelMaxQtd {
 			return fmt.Errorf("max number of wildcard channels cannot be smaller than value in wildcard_channel_max_qtd")
 		}
 		h.wildcardMaxQtd = h.WildcardChannelMaxQtd
 	}
 	if h.PaddingByUserAgent != "" {
-		if h.padding, err = ParsePadding(h.PaddingByUserAgent); err != nil {
+		if h.padding, err = wire.ParsePadding(h.PaddingByUserAgent); err != nil {
 			return err
 		}
 	}
@@ -191,7 +194,7 @@ func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
 	return nil
 }
 
-// Validate checks the handler's settings (PROTOCOL.md §9.2).
+// Validate checks the handler's settings (docs/PROTOCOL.md §9.2).
 func (h *SubscriberHandler) Validate() error {
 	if h.ChannelsPath == "" {
 		return fmt.Errorf("channels_path must be set")
@@ -211,7 +214,7 @@ func (h *SubscriberHandler) Validate() error {
 	return nil
 }
 
-// ServeHTTP answers a subscriber request (PROTOCOL.md §5.1).
+// ServeHTTP answers a subscriber request (docs/PROTOCOL.md §5.1).
 func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ caddyhttp.Handler) error {
 	if h.mode == ModeWebSocket {
 		h.serveWebSocket(w, r)
@@ -249,7 +252,7 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	return nil
 }
 
-// requestMode applies the X-Nginx-PushStream-Mode override (PROTOCOL.md §5.2).
+// requestMode applies the X-Nginx-PushStream-Mode override (docs/PROTOCOL.md §5.2).
 func (h *SubscriberHandler) requestMode(r *http.Request) string {
 	v, _ := firstHeader(r, headerMode)
 	switch {
@@ -261,9 +264,9 @@ func (h *SubscriberHandler) requestMode(r *http.Request) string {
 	return h.mode
 }
 
-// admit validates the path and creates missing channels (PROTOCOL.md
+// admit validates the path and creates missing channels (docs/PROTOCOL.md
 // §5.10). The channels it returns are aligned with refs.
-func (h *SubscriberHandler) admit(refs []ChannelRef) ([]*Channel, *requestError) {
+func (h *SubscriberHandler) admit(refs []wire.ChannelRef) ([]*engine.Channel, *requestError) {
 	settings := h.store.Settings()
 	wildcards := 0
 	for _, ref := range refs {
@@ -271,17 +274,17 @@ func (h *SubscriberHandler) admit(refs []ChannelRef) ([]*Channel, *requestError)
 			return nil, err
 		}
 		ch := h.store.Lookup(ref.ID)
-		wildcard := settings.isWildcard(ref.ID)
+		wildcard := settings.IsWildcard(ref.ID)
 		if wildcard {
 			wildcards++
 		}
-		if h.AuthorizedChannelsOnly && !wildcard && (ch == nil || !ch.HasStoredMessages()) {
+		if h.AuthorizedChannelsOnly && !wildcard && (ch == nil || !h.store.HasStoredMessages(ch)) {
 			return nil, &requestError{http.StatusForbidden, explainCannotCreate}
 		}
 		if ch == nil {
 			continue
 		}
-		if settings.MaxSubscribersPerChannel > 0 && ch.Subscribers() >= settings.MaxSubscribersPerChannel {
+		if settings.MaxSubscribersPerChannel > 0 && h.store.Subscribers(ch) >= settings.MaxSubscribersPerChannel {
 			return nil, &requestError{http.StatusForbidden, explainSubscribersExceeded}
 		}
 		if ch.IsEvents() && !h.AllowConnectionsToEventsChannel {
@@ -291,7 +294,7 @@ func (h *SubscriberHandler) admit(refs []ChannelRef) ([]*Channel, *requestError)
 	if h.wildcardMaxQtd > 0 && wildcards > 0 && (wildcards > h.wildcardMaxQtd || wildcards == len(refs)) {
 		return nil, &requestError{http.StatusForbidden, explainTooManyWildcard}
 	}
-	channels := make([]*Channel, len(refs))
+	channels := make([]*engine.Channel, len(refs))
 	for i, ref := range refs {
 		ch, _, err := h.store.GetOrCreate(ref.ID)
 		if err != nil {
@@ -302,11 +305,11 @@ func (h *SubscriberHandler) admit(refs []ChannelRef) ([]*Channel, *requestError)
 	return channels, nil
 }
 
-// selection reads the old-message control values (PROTOCOL.md §5.5).
-func (h *SubscriberHandler) selection(r *http.Request) Selection {
-	var sel Selection
+// selection reads the old-message control values (docs/PROTOCOL.md §5.5).
+func (h *SubscriberHandler) selection(r *http.Request) engine.Selection {
+	var sel engine.Selection
 	if v, ok := h.control(r, h.LastReceivedMessageTime, "If-Modified-Since"); ok {
-		sel.SinceTime, sel.HasSinceTime = ParseHTTPDate(v)
+		sel.SinceTime, sel.HasSinceTime = wire.ParseHTTPDate(v)
 	}
 	if v, ok := h.control(r, h.LastReceivedMessageTag, "If-None-Match"); ok {
 		sel.SinceTag, sel.HasSinceTag = parseTag(v)

@@ -21,7 +21,7 @@ import (
 // The tests below run the app behind a real Caddy with the plugin, started
 // on the Caddyfile beside this file, the way a user runs the example. Caddy
 // is $CADDY_BIN when set (run.sh and ci.sh build it once), otherwise it is
-// built from this checkout (the main package pushstream/testdata/caddy).
+// built from this checkout (the main package cmd/caddy).
 
 var (
 	caddyOnce sync.Once
@@ -52,7 +52,7 @@ func caddyBinary(t *testing.T) string {
 		}
 		caddyDir = dir
 		caddyBin = filepath.Join(dir, "caddy")
-		cmd := exec.Command("go", "build", "-o", caddyBin, "./pushstream/testdata/caddy")
+		cmd := exec.Command("go", "build", "-o", caddyBin, "./cmd/caddy")
 		cmd.Dir = filepath.Join("..", "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			caddyErr = fmt.Errorf("building caddy: %w\n%s", err, out)

@@ -29,7 +29,7 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/commits-ci.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 # One Caddy build for both test suites.
-(cd "$root" && go build -o "$work/caddy" ./pushstream/testdata/caddy)
+(cd "$root" && go build -o "$work/caddy" ./cmd/caddy)
 export CADDY_BIN="$work/caddy"
 
 (cd "$example" && go test -count=1 ./...)

@@ -82,7 +82,7 @@ echo "building caddy and the app..."
 caddy="${CADDY_BIN:-}"
 if [ -z "$caddy" ]; then
 	caddy="$work/caddy"
-	(cd "$root" && go build -o "$caddy" ./pushstream/testdata/caddy)
+	(cd "$root" && go build -o "$caddy" ./cmd/caddy)
 fi
 (cd "$example" && go build -o "$work/commits" .)
 

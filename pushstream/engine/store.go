@@ -1,0 +1,379 @@
+package engine
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// trashEntry is an object waiting in a trash to be freed.
+type trashEntry struct {
+	cost     int64
+	deadline time.Time
+}
+
+// Store holds every channel, stored message and subscriber of the process.
+// It is shared by every handler and outlives config reloads.
+//
+// Lock order: mu, then Channel.mu, then Subscriber.mu. trashMu and tagMu
+// are leaves: nothing else is locked while one of them is held.
+type Store struct {
+	settings atomic.Pointer[Settings]
+	now      func() time.Time
+	started  time.Time
+
+	mu            sync.RWMutex
+	channels      map[string]*Channel
+	nextSeq       uint64
+	normalCount   int
+	wildcardCount int
+	deleting      []*Channel
+	channelTrash  []trashEntry
+	subscribers   map[*Subscriber]struct{}
+	eventsChannel *Channel
+	closing       bool
+	drained       chan struct{}
+
+	memUsed atomic.Int64
+
+	trashMu      sync.Mutex
+	messageTrash []trashEntry
+
+	tagMu   sync.Mutex
+	tagTime int64
+	tag     int64
+
+	wakes wakeQueue
+
+	published   atomic.Int64
+	stored      atomic.Int64
+	slowClosed  atomic.Int64
+	stopJanitor chan struct{}
+	janitorDone chan struct{}
+	destroyOnce sync.Once
+}
+
+// NewStore returns a store with the given settings. now is the clock; nil
+// means time.Now. The sweep goroutine starts only with StartJanitor.
+func NewStore(settings Settings, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{
+		now:         now,
+		started:     now(),
+		channels:    make(map[string]*Channel),
+		subscribers: make(map[*Subscriber]struct{}),
+		stopJanitor: make(chan struct{}),
+		janitorDone: make(chan struct{}),
+	}
+	s.Apply(settings)
+	return s
+}
+
+// Settings returns the settings in force.
+func (s *Store) Settings() *Settings { return s.settings.Load() }
+
+// Apply installs new store-wide settings; later operations use them. A
+// changed events channel id moves the events role to the channel with the
+// new id (docs/PROTOCOL.md §8).
+func (s *Store) Apply(settings Settings) {
+	s.settings.Store(&settings)
+	s.mu.Lock()
+	prev := s.eventsChannel
+	if prev != nil && prev.ID == settings.EventsChannelID {
+		s.mu.Unlock()
+		return
+	}
+	if prev != nil {
+		s.setEventsFlag(prev, false)
+		s.eventsChannel = nil
+	}
+	s.mu.Unlock()
+	if settings.EventsChannelID == "" {
+		return
+	}
+	ch, _, err := s.GetOrCreate(settings.EventsChannelID)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.setEventsFlag(ch, true)
+	s.eventsChannel = ch
+	s.mu.Unlock()
+}
+
+// setEventsFlag flips a channel's events role and keeps the store-wide
+// stored count, which leaves the events channel out, consistent.
+func (s *Store) setEventsFlag(ch *Channel, events bool) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if ch.events.Load() == events {
+		return
+	}
+	ch.events.Store(events)
+	if events {
+		s.stored.Add(-int64(len(ch.messages)))
+	} else {
+		s.stored.Add(int64(len(ch.messages)))
+	}
+}
+
+// reserve accounts n bytes against the memory cap, or reports false.
+func (s *Store) reserve(n int64) bool {
+	limit := s.Settings().SharedMemorySize
+	for {
+		used := s.memUsed.Load()
+		if used+n > limit {
+			return false
+		}
+		if s.memUsed.CompareAndSwap(used, used+n) {
+			return true
+		}
+	}
+}
+
+func (s *Store) release(n int64) { s.memUsed.Add(-n) }
+
+// MemoryUsed returns the accounted bytes.
+func (s *Store) MemoryUsed() int64 { return s.memUsed.Load() }
+
+// Lookup returns the live channel with the id, or nil.
+func (s *Store) Lookup(id string) *Channel {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.channels[id]
+}
+
+// GetOrCreate returns the channel with the id, creating it if needed. It
+// fails with ErrTooManyChannels or ErrNoMemory.
+func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
+	if ch := s.Lookup(id); ch != nil {
+		return ch, false, nil
+	}
+	settings := s.Settings()
+	s.mu.Lock()
+	if ch := s.channels[id]; ch != nil {
+		s.mu.Unlock()
+		return ch, false, nil
+	}
+	wildcard := settings.IsWildcard(id)
+	if wildcard && settings.MaxNumberOfWildcardChannels > 0 && s.wildcardCount >= settings.MaxNumberOfWildcardChannels ||
+		!wildcard && settings.MaxNumberOfChannels > 0 && s.normalCount >= settings.MaxNumberOfChannels {
+		s.mu.Unlock()
+		return nil, false, ErrTooManyChannels
+	}
+	if !s.reserve(channelCost + int64(len(id))) {
+		s.mu.Unlock()
+		return nil, false, ErrNoMemory
+	}
+	s.nextSeq++
+	ch = &Channel{ID: id, seq: s.nextSeq, wildcard: wildcard, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
+	s.channels[id] = ch
+	if wildcard {
+		s.wildcardCount++
+	} else {
+		s.normalCount++
+	}
+	s.mu.Unlock()
+	s.emit(EventChannelCreated, id)
+	return ch, true, nil
+}
+
+// Channels returns the live channels whose id starts with prefix, in
+// creation order.
+func (s *Store) Channels(prefix string) []*Channel {
+	s.mu.RLock()
+	list := make([]*Channel, 0, len(s.channels))
+	for id, ch := range s.channels {
+		if strings.HasPrefix(id, prefix) {
+			list = append(list, ch)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(list, func(a, b *Channel) int { return cmp.Compare(a.seq, b.seq) })
+	return list
+}
+
+// nextTag returns the store-wide tag of a publish at unix second sec.
+func (s *Store) nextTag(sec int64) int64 {
+	s.tagMu.Lock()
+	defer s.tagMu.Unlock()
+	if sec == s.tagTime {
+		s.tag++
+	} else {
+		s.tagTime, s.tag = sec, 1
+	}
+	return s.tag
+}
+
+// PublishOptions describe one publish.
+type PublishOptions struct {
+	// EventID and EventType are the optional Event-Id and Event-Type values.
+	EventID, EventType       string
+	HasEventID, HasEventType bool
+	// Store keeps the message in the channel.
+	Store bool
+}
+
+// Publish adds a message to ch and hands it to its subscribers without
+// waiting for any of them. It fails only with ErrNoMemory.
+func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error) {
+	cost := messageCost + int64(len(text))
+	if !s.reserve(cost) {
+		return nil, ErrNoMemory
+	}
+	settings := s.Settings()
+	now := s.now()
+	msg := &Message{
+		Channel:      ch.ID,
+		Time:         now.Unix(),
+		EventID:      opts.EventID,
+		HasEventID:   opts.HasEventID,
+		EventType:    opts.EventType,
+		HasEventType: opts.HasEventType,
+		Text:         text,
+		cost:         cost,
+	}
+	msg.expires = msg.Time + int64(settings.MessageTTL/time.Second)
+	events := ch.IsEvents()
+	var evicted []*Message
+
+	ch.mu.Lock()
+	ch.lastID++
+	msg.ID = ch.lastID
+	msg.Tag = s.nextTag(msg.Time)
+	ch.lastTime, ch.lastTag = msg.Time, msg.Tag
+	ch.inactiveUntil = now.Add(settings.ChannelInactivityTime)
+	keep := opts.Store || events
+	if keep {
+		ch.messages = append(ch.messages, msg)
+		if over := len(ch.messages) - settings.MaxMessagesStoredPerChannel; settings.MaxMessagesStoredPerChannel > 0 && over > 0 {
+			evicted = ch.dropOldest(over)
+		}
+	}
+	var woken *[]*Subscriber
+	for _, sb := range ch.subs {
+		if sb.sub.enqueue(Delivery{Msg: msg}) {
+			if woken == nil {
+				woken = s.wakes.list()
+			}
+			*woken = append(*woken, sb.sub)
+		}
+	}
+	ch.mu.Unlock()
+	if woken != nil {
+		s.wakes.wake(woken)
+	}
+
+	if !events {
+		s.published.Add(1)
+		if keep {
+			s.stored.Add(1 - int64(len(evicted)))
+		}
+	}
+	if !keep {
+		evicted = append(evicted, msg)
+	}
+	s.trashMessages(evicted)
+	return msg, nil
+}
+
+// trashMessages moves messages that left their channel to the trash.
+func (s *Store) trashMessages(msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	deadline := s.now().Add(s.Settings().TrashDelay)
+	s.trashMu.Lock()
+	for _, m := range msgs {
+		s.messageTrash = append(s.messageTrash, trashEntry{cost: m.cost, deadline: deadline})
+	}
+	s.trashMu.Unlock()
+}
+
+// Delete deletes ch (docs/PROTOCOL.md §4.5): it leaves the lookup at once, its
+// subscriptions are removed and each subscriber gets the channel-deleted
+// message with text. It reports false if ch was already deleted.
+func (s *Store) Delete(ch *Channel, text []byte) bool {
+	s.mu.Lock()
+	if s.channels[ch.ID] != ch {
+		s.mu.Unlock()
+		return false
+	}
+	delete(s.channels, ch.ID)
+	s.uncountLocked(ch)
+	s.deleting = append(s.deleting, ch)
+	s.mu.Unlock()
+
+	deleted := NewSyntheticMessage(DeletedMessageID, ch.ID, text)
+	ch.mu.Lock()
+	ch.deleted = true
+	subs := ch.subs
+	ch.subs = nil
+	for _, sb := range subs {
+		sb.index = -1
+	}
+	ch.mu.Unlock()
+	for _, sb := range subs {
+		sb.sub.channelDeleted(sb, deleted)
+		s.release(subscriptionCost)
+		s.emit(EventClientUnsubscribed, ch.ID)
+	}
+	return true
+}
+
+// uncountLocked removes ch from the live counts; s.mu must be held.
+func (s *Store) uncountLocked(ch *Channel) {
+	if ch.wildcard {
+		s.wildcardCount--
+	} else {
+		s.normalCount--
+	}
+}
+
+// Summary is the store-wide statistics (docs/PROTOCOL.md §7.4).
+type Summary struct {
+	Channels, WildcardChannels        int
+	Published, Stored                 int64
+	MessagesInTrash                   int
+	ChannelsInDelete, ChannelsInTrash int
+	Subscribers                       int
+	Uptime                            int64
+}
+
+// Summary returns the store-wide statistics.
+func (s *Store) Summary() Summary {
+	s.mu.RLock()
+	sum := Summary{
+		Channels:         s.normalCount,
+		WildcardChannels: s.wildcardCount,
+		ChannelsInDelete: len(s.deleting),
+		ChannelsInTrash:  len(s.channelTrash),
+		Subscribers:      len(s.subscribers),
+	}
+	s.mu.RUnlock()
+	s.trashMu.Lock()
+	sum.MessagesInTrash = len(s.messageTrash)
+	s.trashMu.Unlock()
+	sum.Published = s.published.Load()
+	sum.Stored = s.stored.Load()
+	sum.Uptime = s.Uptime()
+	return sum
+}
+
+// Counts returns the live normal and wildcard channel counts.
+func (s *Store) Counts() (channels, wildcard int) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.normalCount, s.wildcardCount
+}
+
+// Uptime returns whole seconds since the store was created.
+func (s *Store) Uptime() int64 { return int64(s.now().Sub(s.started) / time.Second) }
+
+// SlowClosed returns how many subscribers were closed for falling behind.
+func (s *Store) SlowClosed() int64 { return s.slowClosed.Load() }

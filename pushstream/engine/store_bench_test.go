@@ -1,0 +1,302 @@
+package engine
+
+import (
+	"bytes"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The engine's micro-benchmarks (bench/README.md): fan-out, publish under
+// contention, template rendering and statistics formatting, without Caddy.
+//
+//	go test -run '^$' -bench . -benchmem ./pushstream/
+//	go test -run '^$' -bench . -cpu 1,2 ./pushstream/
+
+// benchClock is a store clock the benchmarks move forward, so that a
+// sweep frees the trash as the janitor would after DefaultTrashDelay.
+type benchClock struct{ ns atomic.Int64 }
+
+func newBenchClock() *benchClock {
+	c := &benchClock{}
+	c.ns.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *benchClock) now() time.Time { return time.Unix(0, c.ns.Load()) }
+
+// sweep jumps past DefaultTrashDelay and sweeps: the janitor's work, amortized.
+func (c *benchClock) sweep(s *Store) {
+	c.ns.Add(int64(DefaultTrashDelay + time.Second))
+	s.Sweep()
+}
+
+// benchStore is configured like bench/Caddyfile: stored messages, ten per
+// channel, and a memory cap the benchmarks never reach.
+func benchStore(clock *benchClock) *Store {
+	return NewStore(Settings{
+		SharedMemorySize:            1 << 40,
+		MaxMessagesStoredPerChannel: 10,
+		ChannelInactivityTime:       time.Hour,
+		ChannelDeletedMessageText:   DefaultChannelDeletedMessageText,
+		PingMessageText:             DefaultPingMessageText,
+	}, clock.now)
+}
+
+// drained counts one subscriber's deliveries, padded to its own cache line.
+type drained struct {
+	n atomic.Int64
+	_ [56]byte
+}
+
+// startDrainers subscribes len(progress) subscribers to ch; each goroutine
+// does what a handler's write loop does short of the write (take the batch,
+// get each message's rendered bytes) until stop, counting in progress.
+func startDrainers(b *testing.B, store *Store, ch *Channel, f Formatter, progress []drained, stop <-chan struct{}) *sync.WaitGroup {
+	b.Helper()
+	var wg sync.WaitGroup
+	for i := range progress {
+		sub, err := store.Register()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := store.Subscribe(sub, ch, nil); err != nil {
+			b.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer store.Unregister(sub)
+			written := 0
+			for {
+				select {
+				case <-stop:
+					return
+				case <-sub.Notify():
+				}
+				batch, end := sub.Take()
+				for _, d := range batch {
+					written += len(d.Msg.Rendered(f))
+				}
+				progress[i].n.Add(int64(len(batch)))
+				if end != EndNone {
+					return
+				}
+			}
+		}()
+	}
+	return &wg
+}
+
+// slowest returns the smallest delivery count.
+func slowest(progress []drained) int64 {
+	low := progress[0].n.Load()
+	for i := range progress[1:] {
+		low = min(low, progress[i+1].n.Load())
+	}
+	return low
+}
+
+// BenchmarkPublishFanOut publishes 100-byte messages to one channel with
+// 1, 100 and 10k subscribers, each drained by its own goroutine that
+// renders the eventsource form. An op is one publish; deliveries/s and
+// ns/delivery count the whole fan-out. The publisher stays at most
+// fanOutWindow+fanOutCheck messages ahead of the slowest subscriber, so no
+// queue reaches MaxQueuedDeliveries (a slow close fails the benchmark).
+func BenchmarkPublishFanOut(b *testing.B) {
+	for _, subs := range []int{1, 100, 10_000} {
+		b.Run("subscribers="+strconv.Itoa(subs), func(b *testing.B) {
+			benchmarkFanOut(b, subs)
+		})
+	}
+}
+
+const (
+	fanOutWindow = 512
+	fanOutCheck  = 128
+)
+
+func benchmarkFanOut(b *testing.B, subs int) {
+	clock := newBenchClock()
+	store := benchStore(clock)
+	ch, _, err := store.GetOrCreate("fanout")
+	if err != nil {
+		b.Fatal(err)
+	}
+	progress := make([]drained, subs)
+	stop := make(chan struct{})
+	wg := startDrainers(b, store, ch, eventFormatter{}, progress, stop)
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	text := bytes.Repeat([]byte("x"), 100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i >= fanOutWindow && i%fanOutCheck == 0 {
+			for slowest(progress) < int64(i-fanOutWindow) {
+				if store.SlowClosed() > 0 {
+					b.Fatalf("%d subscribers closed as slow", store.SlowClosed())
+				}
+				runtime.Gosched()
+			}
+		}
+		if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+			b.Fatal(err)
+		}
+		if i%4096 == 4095 {
+			clock.sweep(store)
+		}
+	}
+	for slowest(progress) < int64(b.N) {
+		if store.SlowClosed() > 0 {
+			b.Fatalf("%d subscribers closed as slow", store.SlowClosed())
+		}
+		runtime.Gosched()
+	}
+	want := int64(b.N) * int64(subs)
+	b.StopTimer()
+	if elapsed := b.Elapsed(); elapsed > 0 {
+		b.ReportMetric(float64(want)/elapsed.Seconds(), "deliveries/s")
+		b.ReportMetric(float64(elapsed.Nanoseconds())/float64(want), "ns/delivery")
+	}
+}
+
+// BenchmarkPublishFanOutDriven is BenchmarkPublishFanOut for driven
+// subscribers (Subscriber.Drive), as direct connections are: no goroutine
+// per subscriber; the publisher's wake pass takes each subscriber's batch
+// and gets the rendered bytes, everything a direct connection does short
+// of its writev. An op is one publish.
+func BenchmarkPublishFanOutDriven(b *testing.B) {
+	for _, subs := range []int{1, 100, 10_000} {
+		b.Run("subscribers="+strconv.Itoa(subs), func(b *testing.B) {
+			clock := newBenchClock()
+			store := benchStore(clock)
+			ch, _, err := store.GetOrCreate("driven")
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := eventFormatter{}
+			var delivered, written int64
+			for range subs {
+				drivenSubscriber(b, store, ch, func(batch []Delivery) {
+					for _, d := range batch {
+						written += int64(len(d.Msg.Rendered(f)))
+					}
+					delivered += int64(len(batch))
+				})
+			}
+			text := bytes.Repeat([]byte("x"), 100)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+					b.Fatal(err)
+				}
+				if i%4096 == 4095 {
+					clock.sweep(store)
+				}
+			}
+			b.StopTimer()
+			if want := int64(b.N) * int64(subs); delivered != want {
+				b.Fatalf("%d deliveries, want %d", delivered, want)
+			}
+			if elapsed := b.Elapsed(); elapsed > 0 {
+				b.ReportMetric(float64(delivered)/elapsed.Seconds(), "deliveries/s")
+				b.ReportMetric(float64(elapsed.Nanoseconds())/float64(delivered), "ns/delivery")
+			}
+		})
+	}
+}
+
+// BenchmarkPublishParallel publishes from parallel goroutines (b.RunParallel;
+// vary -cpu) over 1, 16 and 1024 channels without subscribers, as the
+// publisher handler does: look the channel up, then publish. It measures
+// the store-wide contention points (tag, trash, memory accounting).
+func BenchmarkPublishParallel(b *testing.B) {
+	for _, channels := range []int{1, 16, 1024} {
+		b.Run("channels="+strconv.Itoa(channels), func(b *testing.B) {
+			clock := newBenchClock()
+			store := benchStore(clock)
+			ids := make([]string, channels)
+			for i := range ids {
+				ids[i] = "contended" + strconv.Itoa(i)
+			}
+			text := bytes.Repeat([]byte("x"), 100)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(1)) * 7919
+				for pb.Next() {
+					i++
+					ch, _, err := store.GetOrCreate(ids[i%channels])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+						b.Error(err)
+						return
+					}
+					if i%8192 == 0 {
+						clock.sweep(store)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkMemoryBound floods a store capped at 4 MiB with 1 KiB messages
+// on many channels, with no sweep to free anything: publishes past the cap
+// fail, and the Go heap held by the store stays within the cap plus Go's
+// own per-object overhead. It reports the live heap the store holds
+// against the cap (docs/PROTOCOL.md §1.7).
+func BenchmarkMemoryBound(b *testing.B) {
+	const capBytes = 4 << 20
+	text := make([]byte, 1024)
+	for b.Loop() {
+		runtime.GC()
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+
+		store := NewStore(Settings{SharedMemorySize: capBytes, MessageTTL: time.Hour, ChannelInactivityTime: time.Hour}, newBenchClock().now)
+		refused := 0
+		for i := 0; i < 100_000; i++ {
+			ch, _, err := store.GetOrCreate("flood_" + strconv.Itoa(i%1000))
+			if err == nil {
+				_, err = store.Publish(ch, append([]byte(nil), text...), PublishOptions{Store: true})
+			}
+			if err != nil {
+				refused++
+			}
+		}
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+		if store.MemoryUsed() > capBytes || refused == 0 {
+			b.Fatalf("accounted %d bytes over a cap of %d, %d refused", store.MemoryUsed(), capBytes, refused)
+		}
+		b.ReportMetric(float64(held), "heap-bytes")
+		b.ReportMetric(float64(held)/capBytes, "heap/cap")
+		b.ReportMetric(float64(refused), "refused")
+		runtime.KeepAlive(store)
+	}
+}
+
+// eventFormatter renders a message as an eventsource event would, so the
+// benchmarks pay for a rendering of the usual size.
+type eventFormatter struct{}
+
+func (eventFormatter) Format(msg *Message) []byte {
+	out := make([]byte, 0, len(msg.Text)+8)
+	out = append(out, "data: "...)
+	out = append(out, msg.Text...)
+	return append(out, '\n', '\n')
+}

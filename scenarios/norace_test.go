@@ -1,0 +1,6 @@
+//go:build !race
+
+package scenarios_test
+
+// raceEnabled builds the Caddy under test with the race detector too.
+const raceEnabled = false
