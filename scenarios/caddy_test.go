@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,15 +97,26 @@ func loadCaddyfile(t testing.TB, caddyfile string) {
 	loadCaddyfileTimed(t, caddyfile, timing{})
 }
 
+// loadCaddyfileTimed is loadCaddyfile with the store's clockwork
+// shortened as tm says.
 func loadCaddyfileTimed(t testing.TB, caddyfile string, tm timing) {
 	t.Helper()
-	srv := lookupServer(t.Name())
-	if srv == nil {
-		srv = newServer(t)
-		srv.start(t, srv.adapt(t, caddyfile, tm))
+	if srv := lookupServer(t.Name()); srv != nil {
+		srv.reload(t, srv.adapt(t, caddyfile, tm))
 		return
 	}
-	srv.reload(t, srv.adapt(t, caddyfile, tm))
+	// A port picked free may be taken by another process before Caddy
+	// binds it: then Caddy exits, and the server starts again on others.
+	for attempt := 1; ; attempt++ {
+		srv := newServer(t)
+		if srv.start(t, srv.adapt(t, caddyfile, tm)) {
+			return
+		}
+		servers.CompareAndDelete(t.Name(), srv)
+		if attempt == 5 {
+			t.Fatalf("Caddy found its ports taken %d times:\n%s", attempt, srv.log)
+		}
+	}
 }
 
 // lookupServer returns the server of the test named name or of its
@@ -138,15 +150,26 @@ func newServer(t testing.TB) *server {
 	return srv
 }
 
-// freePort returns a loopback port nobody listens on now.
+// portsHandedOut are the ports freePort returned. The kernel may offer a
+// port again once its probe listener is closed, while the Caddy of a test
+// running in parallel is about to listen on it.
+var portsHandedOut sync.Map
+
+// freePort returns a loopback port nobody listens on now and that no
+// other server of this test process was given.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if _, given := portsHandedOut.LoadOrStore(port, true); !given {
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // adapt fills in the ports and turns the Caddyfile into Caddy's JSON,
@@ -193,10 +216,11 @@ func (s *server) expandPorts(text string) string {
 	).Replace(text)
 }
 
-// start runs the Caddy process on cfg and waits until it serves. The
+// start runs the Caddy process on cfg and waits until it serves; it
+// reports false if Caddy found one of its ports taken. The
 // process ends with the test; its log is shown if the test fails, and a
 // data race it reports fails the test.
-func (s *server) start(t testing.TB, cfg []byte) {
+func (s *server) start(t testing.TB, cfg []byte) (started bool) {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "caddy.json")
@@ -206,6 +230,8 @@ func (s *server) start(t testing.TB, cfg []byte) {
 	s.cmd = exec.Command(caddyBinary, "run", "--config", path)
 	s.cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir, "HOME="+dir)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	// Caddy ends with the test process, even one that crashed.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -215,28 +241,30 @@ func (s *server) start(t testing.TB, cfg []byte) {
 	}()
 	name := t.Name()
 	t.Cleanup(func() {
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		s.client.CloseIdleConnections()
-		servers.CompareAndDelete(name, s)
+		s.kill(name)
 		if strings.Contains(s.log.String(), "WARNING: DATA RACE") {
 			t.Errorf("the Caddy under test reported a data race:\n%s", s.log)
 		} else if t.Failed() {
 			t.Logf("Caddy's log:\n%s", s.log)
 		}
 	})
+	exited := false
 	waitFor(t, "Caddy to serve", func() bool {
 		select {
 		case <-s.exited:
-			t.Fatalf("Caddy exited at start:\n%s", s.log)
+			exited = true
+			return true
 		default:
 		}
-		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.httpPort))
-		if err == nil {
-			conn.Close()
-		}
-		return err == nil
+		return strings.Contains(s.log.String(), `"serving initial configuration"`)
 	})
+	if exited {
+		if !strings.Contains(s.log.String(), "address already in use") {
+			t.Fatalf("Caddy exited at start:\n%s", s.log)
+		}
+		return false
+	}
+	return true
 }
 
 // reload loads cfg into the running Caddy through its admin API.
@@ -264,11 +292,7 @@ func resetStore(t testing.TB) {
 	t.Helper()
 	for name := t.Name(); ; {
 		if s, ok := servers.Load(name); ok {
-			srv := s.(*server)
-			_ = srv.cmd.Process.Kill()
-			<-srv.exited
-			srv.client.CloseIdleConnections()
-			servers.CompareAndDelete(name, srv)
+			s.(*server).kill(name)
 			return
 		}
 		i := strings.LastIndexByte(name, '/')
@@ -277,6 +301,15 @@ func resetStore(t testing.TB) {
 		}
 		name = name[:i]
 	}
+}
+
+// kill ends the Caddy process at once and unregisters it as the server
+// of the test named name.
+func (s *server) kill(name string) {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+	s.client.CloseIdleConnections()
+	servers.CompareAndDelete(name, s)
 }
 
 // stop asks Caddy to exit as on SIGTERM and waits, at most waitLimit.
@@ -298,12 +331,14 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p to the log.
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
+// String returns the log so far.
 func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -14,29 +14,10 @@ import (
 // Scenarios of misc/spec/subscriber/event_source_spec.rb (docs/SCENARIOS.md),
 // plus a client that reads the stream the way a WHATWG EventSource does.
 
-// esConfig applies the spec file's baseline changes (eventsource mode;
-// header, message template, footer and ping off) and then sub.
-func esConfig(sub map[string]string) config {
-	s := map[string]string{
-		"header_template":       "",
-		"message_template":      "",
-		"footer_template":       "",
-		"ping_message_interval": "",
-	}
-	for k, v := range sub {
-		s[k] = v
-	}
-	return config{Sub: s, SubMode: "eventsource"}
-}
-
-// esReadUntil reads chunks until the body read so far contains want.
-func esReadUntil(c *rawConn, want string) string {
-	c.t.Helper()
-	var b strings.Builder
-	for !strings.Contains(b.String(), want) {
-		b.WriteString(c.mustChunk())
-	}
-	return b.String()
+// eventSourceConfig applies the spec file's baseline changes (eventsource
+// mode; header, message template, footer and ping off) and then sub.
+func eventSourceConfig(sub map[string]string) config {
+	return config{Sub: mergeSettings(plainSub, sub), SubMode: "eventsource"}
 }
 
 // esEvent is an event as an EventSource dispatches it.
@@ -53,6 +34,7 @@ type esParser struct {
 	lastEventID string
 }
 
+// newESParser returns a parser of the event stream r.
 func newESParser(r io.Reader) *esParser { return &esParser{r: bufio.NewReader(r)} }
 
 // line reads one line without its terminator. A CR ends a line at once; a
@@ -120,8 +102,8 @@ func (p *esParser) next() (esEvent, error) {
 	}
 }
 
-// esParse returns the events of a complete stream text.
-func esParse(t *testing.T, stream string) []esEvent {
+// parseEvents returns the events of a complete stream text.
+func parseEvents(t *testing.T, stream string) []esEvent {
 	t.Helper()
 	p := newESParser(strings.NewReader(stream))
 	var events []esEvent
@@ -143,10 +125,10 @@ type esClient struct {
 	body io.Closer
 }
 
-// esOpen connects like an EventSource: it sends Accept: text/event-stream
-// (and Last-Event-ID when reconnecting) and accepts the stream only on a
-// 200 with the text/event-stream media type.
-func esOpen(t *testing.T, path, lastEventID string) *esClient {
+// openEventSource connects like an EventSource: it sends Accept:
+// text/event-stream (and Last-Event-ID when reconnecting) and accepts the
+// stream only on a 200 with the text/event-stream media type.
+func openEventSource(t *testing.T, path, lastEventID string) *esClient {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	t.Cleanup(cancel)
@@ -173,6 +155,7 @@ func esOpen(t *testing.T, path, lastEventID string) *esClient {
 	return &esClient{esParser: p, body: res.Body}
 }
 
+// mustNext returns the next dispatched event and fails if there is none.
 func (c *esClient) mustNext(t *testing.T) esEvent {
 	t.Helper()
 	ev, err := c.next()
@@ -185,12 +168,9 @@ func (c *esClient) mustNext(t *testing.T) esEvent {
 // docs/SCENARIOS.md subscriber/event_source_spec.rb #1
 func TestEventSourceContentType(t *testing.T) {
 	t.Parallel()
-	load(t, esConfig(map[string]string{"header_template": "header"}))
+	load(t, eventSourceConfig(map[string]string{"header_template": "header"}))
 	id := channelID(t)
-	sub, head := subscribe(t, "/sub/"+id)
-	if head.Status != http.StatusOK {
-		t.Fatalf("status %d", head.Status)
-	}
+	sub, head := subscribeOK(t, "/sub/"+id)
 	if got := head.Header("Content-Type"); got != "text/event-stream; charset=utf-8" {
 		t.Fatalf("Content-Type %q", got)
 	}
@@ -198,7 +178,7 @@ func TestEventSourceContentType(t *testing.T) {
 		t.Fatalf("first chunk %q", got)
 	}
 	// An EventSource client opens the stream.
-	esOpen(t, "/sub/"+id, "")
+	openEventSource(t, "/sub/"+id, "")
 }
 
 // docs/SCENARIOS.md subscriber/event_source_spec.rb #2, #3
@@ -212,7 +192,7 @@ func TestEventSourceHeaderLines(t *testing.T) {
 		{"#3 escaped newline", `"header line 1\\nheader line 2"`, ": header line 1\\nheader line 2\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, esConfig(map[string]string{"header_template": tc.header}))
+			load(t, eventSourceConfig(map[string]string{"header_template": tc.header}))
 			sub, _ := subscribe(t, "/sub/"+channelID(t))
 			if got := sub.mustChunk(); got != tc.want {
 				t.Fatalf("first chunk %q, want %q", got, tc.want)
@@ -232,7 +212,7 @@ func TestEventSourceFooterLines(t *testing.T) {
 		{"#5 escaped newline", `"footer line 1\\nfooter line 2"`, ": \n: footer line 1\\nfooter line 2\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, esConfig(map[string]string{"footer_template": tc.footer, "subscriber_connection_ttl": "1s"}))
+			load(t, eventSourceConfig(map[string]string{"footer_template": tc.footer, "subscriber_connection_ttl": "1s"}))
 			sub, _ := subscribe(t, "/sub/"+channelID(t))
 			if got := sub.rest(); got != tc.want {
 				t.Fatalf("body %q, want %q", got, tc.want)
@@ -274,16 +254,16 @@ func TestEventSourceMessageTemplates(t *testing.T) {
 			esEvent{Type: eventType, Data: `{"id":"1", "message":"test message"}`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, esConfig(map[string]string{"message_template": tc.template}))
+			load(t, eventSourceConfig(map[string]string{"message_template": tc.template}))
 			id := channelID(t)
 			sub, _ := subscribe(t, "/sub/"+id)
 			waitSubscribers(t, id, 1)
 			publish(t, id, "test message", tc.headers...)
-			got := esReadUntil(sub, "data: ")
+			got := sub.chunksUntil(func(body string) bool { return strings.Contains(body, "data: ") })
 			if got != tc.body {
 				t.Fatalf("body %q, want %q", got, tc.body)
 			}
-			events := esParse(t, got)
+			events := parseEvents(t, got)
 			if len(events) != 1 || events[0] != tc.event {
 				t.Fatalf("EventSource events %+v, want %+v", events, tc.event)
 			}
@@ -302,7 +282,7 @@ func TestEventSourceMessageLines(t *testing.T) {
 		{"#15 escaped newline is one line", `line 1\nline 2`, "data: line 1\\nline 2\n\n", `line 1\nline 2`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, esConfig(nil))
+			load(t, eventSourceConfig(nil))
 			id := channelID(t)
 			sub, _ := subscribe(t, "/sub/"+id)
 			if got := sub.mustChunk(); got != ": \n" {
@@ -314,7 +294,7 @@ func TestEventSourceMessageLines(t *testing.T) {
 			if got != tc.chunk {
 				t.Fatalf("chunk %q, want %q", got, tc.chunk)
 			}
-			if events := esParse(t, got); len(events) != 1 || events[0].Data != tc.data {
+			if events := parseEvents(t, got); len(events) != 1 || events[0].Data != tc.data {
 				t.Fatalf("EventSource events %+v, want data %q", events, tc.data)
 			}
 		})
@@ -324,7 +304,7 @@ func TestEventSourceMessageLines(t *testing.T) {
 // docs/SCENARIOS.md subscriber/event_source_spec.rb #16
 func TestEventSourcePing(t *testing.T) {
 	t.Parallel()
-	load(t, esConfig(map[string]string{
+	load(t, eventSourceConfig(map[string]string{
 		"ping_message_interval": "1s",
 		"message_template":      `"{\"id\":\"~id~\", \"message\":\"~text~\"}"`,
 	}))
@@ -348,7 +328,7 @@ func TestEventSourceTemplatesInConditionalBlocks(t *testing.T) {
 		"footer_template":           "footer",
 		"subscriber_connection_ttl": "1s",
 	}
-	cfg := esConfig(settings)
+	cfg := eventSourceConfig(settings)
 	cfg.Site = `
 	@subtests {
 		path_regexp subtests ^/sub/(.*)$
@@ -387,13 +367,13 @@ func TestEventSourceTemplatesInConditionalBlocks(t *testing.T) {
 // messages it missed, then live ones, without loss or duplicates.
 func TestEventSourceClientReconnectsWithLastEventID(t *testing.T) {
 	t.Parallel()
-	load(t, esConfig(nil))
+	load(t, eventSourceConfig(nil))
 	id := channelID(t)
 	path := "/sub/" + id
 	pub := func(n string) { publish(t, id, "message "+n, "Event-Id", "e"+n, "Event-Type", "tick") }
 	var received []esEvent
 
-	first := esOpen(t, path, "")
+	first := openEventSource(t, path, "")
 	waitSubscribers(t, id, 1)
 	pub("1")
 	pub("2")
@@ -408,7 +388,7 @@ func TestEventSourceClientReconnectsWithLastEventID(t *testing.T) {
 	pub("3")
 	pub("4")
 
-	second := esOpen(t, path, first.lastEventID)
+	second := openEventSource(t, path, first.lastEventID)
 	received = append(received, second.mustNext(t), second.mustNext(t))
 	waitSubscribers(t, id, 1)
 	pub("5")

@@ -2,7 +2,6 @@ package scenarios_test
 
 import (
 	"bufio"
-	"crypto/tls"
 	"fmt"
 	"io"
 	"net/http"
@@ -42,14 +41,7 @@ const http2Site = `
 // message as it is published.
 func TestHTTP2Modes(t *testing.T) {
 	t.Parallel()
-	c := config{Options: "\tskip_install_trust\n\tauto_https disable_redirects\n"}
-	loadCaddyfile(t, c.Caddyfile()+fmt.Sprintf("\nhttps://localhost:__TLS_PORT__ {\n\ttls internal\n%s}\n", http2Site))
-	h2 := &http.Client{Transport: &http.Transport{
-		ForceAttemptHTTP2: true,
-		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // G402: Caddy's internal test CA
-	}}
-	defer h2.CloseIdleConnections()
-	base := fmt.Sprintf("https://localhost:%d", serverOf(t).tlsPort)
+	base, h2 := loadWithTLSSite(t, config{}, http2Site)
 	id := channelID(t)
 	get := func(path string, headers ...string) *http.Response {
 		t.Helper()

@@ -13,8 +13,8 @@ import (
 
 // Tests for docs/SCENARIOS.md "misc/spec/mix/keepalive_spec.rb".
 
-// pubscKeepaliveConfig is the baseline change of keepalive_spec.rb.
-func pubscKeepaliveConfig() config {
+// keepaliveConfig is the baseline change of keepalive_spec.rb.
+func keepaliveConfig() config {
 	return config{
 		Global:  map[string]string{"shared_memory_size": "256m"},
 		Sub:     map[string]string{"header_template": "", "message_template": `"~text~"`, "footer_template": ""},
@@ -22,23 +22,12 @@ func pubscKeepaliveConfig() config {
 	}
 }
 
-// pubscRoundTrip sends a request on a keep-alive raw connection and reads
-// the whole answer (Content-Length bodies only).
-func pubscRoundTrip(c *rawConn, method, path, body string) (*rawResponse, string) {
-	c.t.Helper()
-	c.send(method, path, body)
-	head := c.head()
-	return head, c.readBody(head)
-}
-
-var pubscGroupHead = regexp.MustCompile(`^\{"hostname": "[^"]*", "time": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", "channels": (\d+), "wildcard_channels": (\d+), "uptime": \d+, "infos": \[\r\n`)
-
 // docs/SCENARIOS.md mix/keepalive_spec.rb #1
 func TestPublisherKeepaliveManyChannels(t *testing.T) {
 	t.Parallel()
 	// "channels" counts the whole store: start from an empty one, and
 	// leave one behind (8000 channels are not for later tests to carry).
-	loadFresh(t, pubscKeepaliveConfig())
+	loadFresh(t, keepaliveConfig())
 	t.Cleanup(func() { resetStore(t) })
 	ch := channelID(t)
 	first, second := dialRaw(t), dialRaw(t)
@@ -47,16 +36,16 @@ func TestPublisherKeepaliveManyChannels(t *testing.T) {
 		i, j := (n-1)/step*step, (n-1)%step+1
 		id, other := ch+strconv.Itoa(n), fmt.Sprintf("%s%d_%d", ch, i, j)
 
-		head, body := pubscRoundTrip(first, http.MethodPost, "/pub?id="+id, "channel started")
-		if head.Status != http.StatusOK || body != pubscSingle(id, 1, 1, 0) {
+		head, body := first.roundTrip(http.MethodPost, "/pub?id="+id, "channel started")
+		if head.Status != http.StatusOK || body != channelInfoJSON(id, 1, 1, 0) {
 			t.Fatalf("round %d, POST %s: %q, body %q", n, id, head.StatusLine, body)
 		}
 
-		head, body = pubscRoundTrip(second, http.MethodPost, "/pub?id="+id+"/"+other, "channel started")
+		head, body = second.roundTrip(http.MethodPost, "/pub?id="+id+"/"+other, "channel started")
 		if head.Status != http.StatusOK {
 			t.Fatalf("round %d, POST %s/%s: %q", n, id, other, head.StatusLine)
 		}
-		m := pubscGroupHead.FindStringSubmatch(body)
+		m := groupHeadRe.FindStringSubmatch(body)
 		if m == nil || m[1] != strconv.Itoa(2*n) || m[2] != "0" {
 			t.Fatalf("round %d: group head of %q, want %d channels and 0 wildcard channels", n, body, 2*n)
 		}
@@ -74,7 +63,7 @@ func TestPublisherKeepaliveManyChannels(t *testing.T) {
 // docs/SCENARIOS.md mix/keepalive_spec.rb #2
 func TestPublisherKeepaliveNoChannelInfo(t *testing.T) {
 	t.Parallel()
-	c := pubscKeepaliveConfig()
+	c := keepaliveConfig()
 	c.Pub = map[string]string{"channel_info_on_publish": "off"}
 	load(t, c)
 	t.Cleanup(func() { resetStore(t) })
@@ -83,7 +72,7 @@ func TestPublisherKeepaliveNoChannelInfo(t *testing.T) {
 	for i := 0; i < rounds; i += step {
 		conn := dialRaw(t)
 		for j := 1; j <= step; j++ {
-			head, body := pubscRoundTrip(conn, http.MethodPost, fmt.Sprintf("/pub?id=%s%d", ch, i+j), "channel started")
+			head, body := conn.roundTrip(http.MethodPost, fmt.Sprintf("/pub?id=%s%d", ch, i+j), "channel started")
 			if head.Status != http.StatusOK || body != "" || head.Header("Content-Length") != "0" {
 				t.Fatalf("POST %d: %q, Content-Length %q, body %q", i+j, head.StatusLine, head.Header("Content-Length"), body)
 			}
@@ -95,21 +84,21 @@ func TestPublisherKeepaliveNoChannelInfo(t *testing.T) {
 // docs/SCENARIOS.md mix/keepalive_spec.rb #3
 func TestPublisherKeepaliveDifferentOperations(t *testing.T) {
 	t.Parallel()
-	loadFresh(t, pubscKeepaliveConfig())
+	loadFresh(t, keepaliveConfig())
 	ch := channelID(t)
 	c := dialRaw(t)
 
-	head, body := pubscRoundTrip(c, http.MethodGet, "/pub", "")
+	head, body := c.roundTrip(http.MethodGet, "/pub", "")
 	if body != "" || !strings.Contains(head.Head, "No channel id provided.") {
 		t.Fatalf("GET /pub: head %q, body %q", head.Head, body)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodPost, "/pub?id="+ch, "message to be sent")
-	if want := pubscSingle(ch, 1, 1, 0); body != want {
+	_, body = c.roundTrip(http.MethodPost, "/pub?id="+ch, "message to be sent")
+	if want := channelInfoJSON(ch, 1, 1, 0); body != want {
 		t.Fatalf("POST: body %q, want %q", body, want)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodGet, "/channels-stats", "")
+	_, body = c.roundTrip(http.MethodGet, "/channels-stats", "")
 	for _, re := range []string{
 		`"channels": 1, "wildcard_channels": 0, "published_messages": 1, "stored_messages": 1, "messages_in_trash": 0, "channels_in_delete": 0, "channels_in_trash": 0, "subscribers": 0, "uptime": \d+, "by_worker": \[\r\n`,
 		`\{"pid": "\d+", "subscribers": 0, "uptime": \d+\}`,
@@ -119,26 +108,26 @@ func TestPublisherKeepaliveDifferentOperations(t *testing.T) {
 		}
 	}
 
-	head, _ = pubscRoundTrip(c, http.MethodDelete, "/pub?id="+ch+"_1", "")
+	head, _ = c.roundTrip(http.MethodDelete, "/pub?id="+ch+"_1", "")
 	if head.StatusLine != "HTTP/1.1 404 Not Found" {
 		t.Errorf("DELETE of a missing channel: %q", head.StatusLine)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodGet, "/channels-stats?id=ALL", "")
-	if m := pubscGroupHead.FindStringSubmatch(body); m == nil || m[1] != "1" || m[2] != "0" {
+	_, body = c.roundTrip(http.MethodGet, "/channels-stats?id=ALL", "")
+	if m := groupHeadRe.FindStringSubmatch(body); m == nil || m[1] != "1" || m[2] != "0" {
 		t.Errorf("ALL: head of %q, want 1 channel and 0 wildcard channels", body)
 	}
 	if item := `"channel": "` + ch + `", "published_messages": 1, "stored_messages": 1, "subscribers": 0}` + "\r\n"; !strings.Contains(body, item) {
 		t.Errorf("ALL: %q lacks %q", body, item)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodGet, "/pub?id="+ch, "")
-	if want := pubscSingle(ch, 1, 1, 0); body != want {
+	_, body = c.roundTrip(http.MethodGet, "/pub?id="+ch, "")
+	if want := channelInfoJSON(ch, 1, 1, 0); body != want {
 		t.Errorf("GET: body %q, want %q", body, want)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodPost, "/pub?id="+ch+"/broad_"+ch, "message to be sent")
-	if m := pubscGroupHead.FindStringSubmatch(body); m == nil || m[1] != "1" || m[2] != "1" {
+	_, body = c.roundTrip(http.MethodPost, "/pub?id="+ch+"/broad_"+ch, "message to be sent")
+	if m := groupHeadRe.FindStringSubmatch(body); m == nil || m[1] != "1" || m[2] != "1" {
 		t.Errorf("POST to two channels: head of %q, want 1 channel and 1 wildcard channel", body)
 	}
 	items := `"channel": "` + ch + `", "published_messages": 2, "stored_messages": 2, "subscribers": 0},` + "\r\n" +
@@ -147,41 +136,28 @@ func TestPublisherKeepaliveDifferentOperations(t *testing.T) {
 		t.Errorf("POST to two channels: %q lacks %q", body, items)
 	}
 
-	_, body = pubscRoundTrip(c, http.MethodGet, "/channels-stats?id="+ch, "")
-	if want := pubscSingle(ch, 2, 2, 0); body != want {
+	_, body = c.roundTrip(http.MethodGet, "/channels-stats?id="+ch, "")
+	if want := channelInfoJSON(ch, 2, 2, 0); body != want {
 		t.Errorf("stats of %s: %q, want %q", ch, body, want)
 	}
 
-	head, _ = pubscRoundTrip(c, http.MethodDelete, "/pub?id="+ch, "")
-	if !regexp.MustCompile(`(^|\r\n)X-Nginx-PushStream-Explain: Channel deleted\.(\r\n|$)`).MatchString(head.Head) {
+	head, _ = c.roundTrip(http.MethodDelete, "/pub?id="+ch, "")
+	if !head.hasLine("X-Nginx-PushStream-Explain: Channel deleted.") {
 		t.Errorf("DELETE: head %q lacks the exact line %q", head.Head, "X-Nginx-PushStream-Explain: Channel deleted.")
-	}
-}
-
-// pubscPoll is waitFor with a short interval, for conditions met within
-// milliseconds that are checked hundreds of times.
-func pubscPoll(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
 // docs/SCENARIOS.md mix/keepalive_spec.rb #4
 func TestPublisherKeepaliveLongPolling(t *testing.T) {
 	t.Parallel()
-	c := pubscKeepaliveConfig()
+	c := keepaliveConfig()
 	c.SubMode = "long-polling"
 	c.Pub = map[string]string{"store_messages": "off"}
 	load(t, c)
 	ch := channelID(t)
 	sub, pub := dialRaw(t), dialRaw(t)
 	statsOf := func() int {
-		res := do(t, http.MethodGet, "/channels-stats?id="+ch, "", "Accept", "application/json")
+		res := statsAnswer(t, ch)
 		if res.StatusCode != http.StatusOK {
 			return 0
 		}
@@ -190,12 +166,12 @@ func TestPublisherKeepaliveLongPolling(t *testing.T) {
 	for n := 1; n <= 500; n++ {
 		// The previous long-poll was answered; its subscription must be
 		// gone before the next one is counted.
-		pubscPoll(t, "no subscriber", func() bool { return statsOf() == 0 })
+		waitForEvery(t, "no subscriber", time.Millisecond, func() bool { return statsOf() == 0 })
 		sub.send(http.MethodGet, "/sub/"+ch, "")
-		pubscPoll(t, "the long-polling subscriber", func() bool { return statsOf() == 1 })
+		waitForEvery(t, "the long-polling subscriber", time.Millisecond, func() bool { return statsOf() == 1 })
 
 		text := fmt.Sprintf("message to be sent %03d", n)
-		if head, _ := pubscRoundTrip(pub, http.MethodPost, "/pub?id="+ch, text); head.Status != http.StatusOK {
+		if head, _ := pub.roundTrip(http.MethodPost, "/pub?id="+ch, text); head.Status != http.StatusOK {
 			t.Fatalf("round %d: POST %q", n, head.StatusLine)
 		}
 		head := sub.head()

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,6 +36,7 @@ var (
 	refNumbers      = regexp.MustCompile(`#?(\d+)(?:\s*(?:–|-|to)\s*#?(\d+))?`)
 )
 
+// readScenarios reads the examples of the scenario list at scenariosPath.
 func readScenarios(t *testing.T) []scenario {
 	t.Helper()
 	text, err := os.ReadFile(scenariosPath)
@@ -162,7 +164,7 @@ func TestScenarioLedger(t *testing.T) {
 		key := fmt.Sprintf("%s#%d", s.file, s.num)
 		tests := covered[key]
 		sort.Strings(tests)
-		tests = compactStrings(tests)
+		tests = slices.Compact(tests)
 		status := strings.Join(tests, ", ")
 		switch {
 		case s.tag == "N":
@@ -191,14 +193,4 @@ func TestScenarioLedger(t *testing.T) {
 	if err != nil || !bytes.Equal(current, b.Bytes()) {
 		t.Errorf("%s is out of date: run PUSHSTREAM_UPDATE_LEDGER=1 go test -run TestScenarioLedger ./pushstream/", ledgerPath)
 	}
-}
-
-func compactStrings(s []string) []string {
-	out := s[:0]
-	for i, v := range s {
-		if i == 0 || v != s[i-1] {
-			out = append(out, v)
-		}
-	}
-	return out
 }

@@ -2,10 +2,8 @@ package scenarios_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -35,35 +33,19 @@ var oldModes = []oldMode{
 // Caddyfile.
 const oldJSONTemplate = `"{\"channel\":\"~channel~\", \"id\":\"~id~\", \"message\":\"~text~\"}\r\n"`
 
-// oldConfig renders the spec's baseline changes (header and footer off,
-// the JSON template, ping 1s) with changes on the streaming handler and on
-// four extra handlers, one per other mode.
-func oldConfig(changes map[string]string) config {
-	settings := map[string]string{
+// oldMessagesConfig renders the spec's baseline changes (header and
+// footer off, the JSON template, ping 1s) with changes on the streaming
+// handler and on four extra handlers, one per other mode.
+func oldMessagesConfig(changes map[string]string) config {
+	settings := mergeSettings(map[string]string{
 		"header_template":       "",
 		"footer_template":       "",
 		"message_template":      oldJSONTemplate,
 		"ping_message_interval": "1s",
-	}
-	for k, v := range changes {
-		settings[k] = v
-	}
-	keys := make([]string, 0, len(settings))
-	for k := range settings {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	}, changes)
 	var site strings.Builder
 	for _, m := range oldModes[1:] {
-		name := strings.Trim(m.prefix, "/")
-		fmt.Fprintf(&site, "\t@%s path_regexp %s ^%s(.*)$\n", name, name, m.prefix)
-		fmt.Fprintf(&site, "\tpush_stream_subscriber @%s %s {\n\t\tchannels_path {re.%s.1}\n", name, m.name, name)
-		for _, k := range keys {
-			if settings[k] != "" {
-				fmt.Fprintf(&site, "\t\t%s %s\n", k, settings[k])
-			}
-		}
-		site.WriteString("\t}\n")
+		site.WriteString(subscriberSite(strings.Trim(m.prefix, "/"), "^"+m.prefix+"(.*)$", m.name, settings))
 	}
 	return config{Sub: settings, Site: site.String()}
 }
@@ -74,18 +56,17 @@ type oldRequest struct {
 	conn *rawConn
 }
 
-// oldOpen sends the same request path (channels and query) with the same
-// headers in every mode. The websocket request is an HTTP/1.1 upgrade
-// with Sec-WebSocket-Version 8.
-func oldOpen(t *testing.T, path string, headers ...string) []oldRequest {
+// openInEveryMode sends the same request path (channels and query) with
+// the same headers in every mode. The websocket request is an HTTP/1.1
+// upgrade with Sec-WebSocket-Version 8.
+func openInEveryMode(t *testing.T, path string, headers ...string) []oldRequest {
 	t.Helper()
 	var reqs []oldRequest
 	for _, m := range oldModes {
 		c := dialRaw(t)
 		hs := append([]string(nil), headers...)
 		if m.name == "websocket" {
-			hs = append(hs, "Connection: Upgrade", "Upgrade: websocket",
-				"Sec-WebSocket-Key: /mQoZf6pRiv8+6o72GncLQ==", "Sec-WebSocket-Version: 8")
+			hs = append(hs, wsRequestHeaders...)
 		}
 		c.send(http.MethodGet, m.prefix+path, "", hs...)
 		reqs = append(reqs, oldRequest{mode: m, conn: c})
@@ -93,12 +74,13 @@ func oldOpen(t *testing.T, path string, headers ...string) []oldRequest {
 	return reqs
 }
 
-// oldRead reads what a request received before its first ping (streaming,
-// eventsource, websocket) or its whole answer (polling, long-polling), and
-// normalises it like the upstream reader: lines split at LF (a CR before
-// it dropped), `: ` and `data: ` prefixes stripped, `id: ` lines and empty
-// lines dropped. streamPing is the streaming ping chunk of the template.
-func oldRead(t *testing.T, req oldRequest, streamPing string) ([]string, *rawResponse) {
+// readOldMessages reads what a request received before its first ping
+// (streaming, eventsource, websocket) or its whole answer (polling,
+// long-polling), and normalises it like the upstream reader: lines split
+// at LF (a CR before it dropped), `: ` and `data: ` prefixes stripped,
+// `id: ` lines and empty lines dropped. streamPing is the streaming ping
+// chunk of the template.
+func readOldMessages(t *testing.T, req oldRequest, streamPing string) ([]string, *rawResponse) {
 	t.Helper()
 	c := &rawConn{t: t, conn: req.conn.conn, r: req.conn.r}
 	res := c.head()
@@ -108,7 +90,7 @@ func oldRead(t *testing.T, req oldRequest, streamPing string) ([]string, *rawRes
 		if res.Status != http.StatusSwitchingProtocols {
 			t.Fatalf("handshake status %d", res.Status)
 		}
-		pieces = oldFrames(t, c)
+		pieces = textFramesUntilPing(t, c)
 	case "polling", "long-polling":
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d, want 200\n%s", res.Status, res.Head)
@@ -116,15 +98,7 @@ func oldRead(t *testing.T, req oldRequest, streamPing string) ([]string, *rawRes
 		if res.Header("Last-Modified") == "" || res.Header("Etag") == "" {
 			t.Errorf("Last-Modified %q, Etag %q: want both set", res.Header("Last-Modified"), res.Header("Etag"))
 		}
-		if strings.EqualFold(res.Header("Transfer-Encoding"), "chunked") {
-			pieces = []string{c.rest()}
-		} else {
-			b, err := io.ReadAll(c.r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pieces = []string{string(b)}
-		}
+		pieces = []string{c.responseBody(res)}
 	default:
 		if res.Status != http.StatusOK {
 			t.Fatalf("status %d, want 200\n%s", res.Status, res.Head)
@@ -156,59 +130,35 @@ func oldRead(t *testing.T, req oldRequest, streamPing string) ([]string, *rawRes
 	return lines, res
 }
 
-// oldFrames reads server frames after the handshake until the ping frame
-// "\x89\x00" and returns the payloads of the text frames.
-func oldFrames(t *testing.T, c *rawConn) []string {
+// textFramesUntilPing reads server frames after the handshake until the
+// ping frame "\x89\x00" and returns the payloads of the text frames.
+func textFramesUntilPing(t *testing.T, c *rawConn) []string {
 	t.Helper()
+	ws := &wsConn{c}
 	var payloads []string
 	for {
-		var hdr [2]byte
-		if _, err := io.ReadFull(c.r, hdr[:]); err != nil {
-			t.Fatalf("reading frame: %v (frames so far %q)", err, payloads)
-		}
-		n := uint64(hdr[1] & 0x7f)
-		if hdr[1]&0x80 != 0 {
-			t.Fatalf("server frame is masked: % x", hdr)
-		}
-		if n >= 126 {
-			size := 8
-			if n == 126 {
-				size = 2
-			}
-			ext := make([]byte, size)
-			if _, err := io.ReadFull(c.r, ext); err != nil {
-				t.Fatal(err)
-			}
-			n = 0
-			for _, b := range ext {
-				n = n<<8 | uint64(b)
-			}
-		}
-		payload := make([]byte, n)
-		if _, err := io.ReadFull(c.r, payload); err != nil {
-			t.Fatal(err)
-		}
-		switch hdr[0] {
+		first, payload := ws.frame()
+		switch first {
 		case 0x89:
-			if n != 0 {
+			if len(payload) != 0 {
 				t.Fatalf("ping frame with payload %q", payload)
 			}
 			return payloads
 		case 0x81:
 			payloads = append(payloads, string(payload))
 		default:
-			t.Fatalf("unexpected frame % x %q (frames so far %q)", hdr, payload, payloads)
+			t.Fatalf("unexpected frame %#x %q (frames so far %q)", first, payload, payloads)
 		}
 	}
 }
 
-// oldCheckAll reads every request and compares its lines; etag, when
-// set, is the Etag the polling and long-polling answers must carry.
-func oldCheckAll(t *testing.T, reqs []oldRequest, streamPing string, want []string, etag string) {
+// expectInEveryMode reads every request and compares its lines; etag,
+// when set, is the Etag the polling and long-polling answers must carry.
+func expectInEveryMode(t *testing.T, reqs []oldRequest, streamPing string, want []string, etag string) {
 	t.Helper()
 	for _, req := range reqs {
 		t.Run(req.mode.name, func(t *testing.T) {
-			got, res := oldRead(t, req, streamPing)
+			got, res := readOldMessages(t, req, streamPing)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -219,8 +169,8 @@ func oldCheckAll(t *testing.T, reqs []oldRequest, streamPing string, want []stri
 	}
 }
 
-// oldJSON is the spec template's line for a message.
-func oldJSON(channel string, id int, message string) string {
+// oldMessageJSON is the spec template's line for a message.
+func oldMessageJSON(channel string, id int, message string) string {
 	return fmt.Sprintf(`{"channel":"%s", "id":"%d", "message":"%s"}`, channel, id, message)
 }
 
@@ -230,15 +180,15 @@ const (
 	oldTextPing = " \r\n"
 )
 
-// oldSameSecond publishes bodies to channel, all in one second and the
-// first one with tag 1, and returns that second and the index-th body's
-// time as sent by the spec ("now taken before msg <index>"). It retries
-// on a new channel if the publishes straddled a second boundary.
-func oldSameSecond(t *testing.T, bodies []string) (string, int64) {
+// publishInOneSecond publishes bodies to a new channel, all in one second
+// and the first one with tag 1, and returns the channel and that second
+// (the spec's "now taken before msg <index>"). It retries on another new
+// channel if the publishes straddled a second boundary.
+func publishInOneSecond(t *testing.T, bodies []string) (string, int64) {
 	t.Helper()
 	for attempt := 0; attempt < 3; attempt++ {
 		id := channelID(t)
-		second := pollNextSecond()
+		second := sleepToNextSecond()
 		for _, body := range bodies {
 			publish(t, id, body)
 		}
@@ -250,8 +200,8 @@ func oldSameSecond(t *testing.T, bodies []string) (string, int64) {
 	return "", 0
 }
 
-// oldPublishEventIDs publishes the spec's four messages with event ids.
-func oldPublishEventIDs(t *testing.T, id string) {
+// publishWithEventIDs publishes the spec's four messages with event ids.
+func publishWithEventIDs(t *testing.T, id string) {
 	t.Helper()
 	publish(t, id, "msg 1", "Event-Id", "event 1")
 	publish(t, id, "msg 2", "Event-Id", "event 2")
@@ -262,18 +212,18 @@ func oldPublishEventIDs(t *testing.T, id string) {
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #1
 func TestOldMessagesBacktrackMultiChannel(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
+	load(t, oldMessagesConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
 	c1, c2, c3 := channelID(t), channelID(t), channelID(t)
 	for i := 1; i <= 3; i++ {
 		for _, id := range []string{c1, c2, c3} {
 			publish(t, id, fmt.Sprintf("body%d", i))
 		}
 	}
-	reqs := oldOpen(t, c1+"/"+c2+".b5/"+c3+".b2")
-	oldCheckAll(t, reqs, oldJSONPing, []string{
+	reqs := openInEveryMode(t, c1+"/"+c2+".b5/"+c3+".b2")
+	expectInEveryMode(t, reqs, oldJSONPing, []string{
 		"HEADER",
-		oldJSON(c2, 1, "body1"), oldJSON(c2, 2, "body2"), oldJSON(c2, 3, "body3"),
-		oldJSON(c3, 2, "body2"), oldJSON(c3, 3, "body3"),
+		oldMessageJSON(c2, 1, "body1"), oldMessageJSON(c2, 2, "body2"), oldMessageJSON(c2, 3, "body3"),
+		oldMessageJSON(c3, 2, "body2"), oldMessageJSON(c3, 3, "body3"),
 	}, "")
 }
 
@@ -285,7 +235,7 @@ func TestOldMessagesBacktrackMultiChannel(t *testing.T) {
 // If-Modified-Since second), then the last four.
 func TestOldMessagesIfModifiedSinceMultiChannel(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
+	load(t, oldMessagesConfig(map[string]string{"header_template": `"HEADER\r\n"`}))
 	c1, c2, c3 := channelID(t), channelID(t), channelID(t)
 	publish(t, c1, "body1")
 	publish(t, c2, "body1")
@@ -301,20 +251,20 @@ func TestOldMessagesIfModifiedSinceMultiChannel(t *testing.T) {
 	ims := "If-Modified-Since: " + time.Unix(since, 0).UTC().Format(http.TimeFormat)
 
 	t.Run("#2 if-modified-since", func(t *testing.T) {
-		reqs := oldOpen(t, c1+"/"+c2+"/"+c3, ims)
-		oldCheckAll(t, reqs, oldJSONPing, []string{
+		reqs := openInEveryMode(t, c1+"/"+c2+"/"+c3, ims)
+		expectInEveryMode(t, reqs, oldJSONPing, []string{
 			"HEADER",
-			oldJSON(c1, 3, "body3"), oldJSON(c2, 3, "body3"),
-			oldJSON(c3, 2, "body2"), oldJSON(c3, 3, "body3"),
+			oldMessageJSON(c1, 3, "body3"), oldMessageJSON(c2, 3, "body3"),
+			oldMessageJSON(c3, 2, "body2"), oldMessageJSON(c3, 3, "body3"),
 		}, "")
 	})
 	t.Run("#3 if-modified-since and backtrack mixed", func(t *testing.T) {
-		reqs := oldOpen(t, c1+"/"+c2+".b5/"+c3, ims)
-		oldCheckAll(t, reqs, oldJSONPing, []string{
+		reqs := openInEveryMode(t, c1+"/"+c2+".b5/"+c3, ims)
+		expectInEveryMode(t, reqs, oldJSONPing, []string{
 			"HEADER",
-			oldJSON(c1, 3, "body3"),
-			oldJSON(c2, 1, "body1"), oldJSON(c2, 2, "body2"), oldJSON(c2, 3, "body3"),
-			oldJSON(c3, 2, "body2"), oldJSON(c3, 3, "body3"),
+			oldMessageJSON(c1, 3, "body3"),
+			oldMessageJSON(c2, 1, "body1"), oldMessageJSON(c2, 2, "body2"), oldMessageJSON(c2, 3, "body3"),
+			oldMessageJSON(c3, 2, "body2"), oldMessageJSON(c3, 3, "body3"),
 		}, "")
 	})
 }
@@ -322,41 +272,41 @@ func TestOldMessagesIfModifiedSinceMultiChannel(t *testing.T) {
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #4
 func TestOldMessagesByLastEventID(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
+	load(t, oldMessagesConfig(map[string]string{"message_template": `"~text~\r\n"`}))
 	id := channelID(t)
-	oldPublishEventIDs(t, id)
-	reqs := oldOpen(t, id, "Last-Event-Id: event 2")
-	oldCheckAll(t, reqs, oldTextPing, []string{"msg 3", "msg 4"}, "")
+	publishWithEventIDs(t, id)
+	reqs := openInEveryMode(t, id, "Last-Event-Id: event 2")
+	expectInEveryMode(t, reqs, oldTextPing, []string{"msg 3", "msg 4"}, "")
 }
 
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #5
 func TestOldMessagesIfModifiedSinceTiedByIfNoneMatch(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{"message_template": `"~text~\r\n"`}))
+	load(t, oldMessagesConfig(map[string]string{"message_template": `"~text~\r\n"`}))
 	var bodies []string
 	for i := 0; i < 10; i++ {
 		bodies = append(bodies, fmt.Sprintf("msg %d", i))
 	}
-	id, second := oldSameSecond(t, bodies)
-	reqs := oldOpen(t, id,
+	id, second := publishInOneSecond(t, bodies)
+	reqs := openInEveryMode(t, id,
 		"If-Modified-Since: "+time.Unix(second, 0).UTC().Format(http.TimeFormat), "If-None-Match: 6")
-	oldCheckAll(t, reqs, oldTextPing, []string{"msg 6", "msg 7", "msg 8", "msg 9"}, "W/10")
+	expectInEveryMode(t, reqs, oldTextPing, []string{"msg 6", "msg 7", "msg 8", "msg 9"}, "W/10")
 }
 
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #6
 func TestOldMessagesPublishedInTheSecondOfConnecting(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{"message_template": `"~text~"`}))
-	id, second := oldSameSecond(t, []string{"msg 1"})
-	reqs := oldOpen(t, id,
+	load(t, oldMessagesConfig(map[string]string{"message_template": `"~text~"`}))
+	id, second := publishInOneSecond(t, []string{"msg 1"})
+	reqs := openInEveryMode(t, id,
 		"If-Modified-Since: "+time.Unix(second, 0).UTC().Format(http.TimeFormat), "If-None-Match: 0")
-	oldCheckAll(t, reqs, " ", []string{"msg 1"}, "W/1")
+	expectInEveryMode(t, reqs, " ", []string{"msg 1"}, "W/1")
 }
 
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #7
 func TestOldMessagesTimeAndTagFromSettings(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{
+	load(t, oldMessagesConfig(map[string]string{
 		"message_template":           `"~text~\r\n"`,
 		"last_received_message_time": "{query.time}",
 		"last_received_message_tag":  "{query.tag}",
@@ -365,21 +315,21 @@ func TestOldMessagesTimeAndTagFromSettings(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		bodies = append(bodies, fmt.Sprintf("msg %d", i))
 	}
-	id, second := oldSameSecond(t, bodies)
+	id, second := publishInOneSecond(t, bodies)
 	when := strings.ReplaceAll(url.QueryEscape(time.Unix(second, 0).UTC().Format(http.TimeFormat)), "+", "%20")
-	reqs := oldOpen(t, id+"?time="+when+"&tag=6")
-	oldCheckAll(t, reqs, oldTextPing, []string{"msg 6", "msg 7", "msg 8", "msg 9"}, "W/10")
+	reqs := openInEveryMode(t, id+"?time="+when+"&tag=6")
+	expectInEveryMode(t, reqs, oldTextPing, []string{"msg 6", "msg 7", "msg 8", "msg 9"}, "W/10")
 }
 
 // docs/SCENARIOS.md subscriber/receive_old_message_spec.rb #8
 func TestOldMessagesEventIDFromSetting(t *testing.T) {
 	t.Parallel()
-	load(t, oldConfig(map[string]string{
+	load(t, oldMessagesConfig(map[string]string{
 		"message_template": `"~text~\r\n"`,
 		"last_event_id":    "{query.event_id}",
 	}))
 	id := channelID(t)
-	oldPublishEventIDs(t, id)
-	reqs := oldOpen(t, id+"?event_id=event%202")
-	oldCheckAll(t, reqs, oldTextPing, []string{"msg 3", "msg 4"}, "")
+	publishWithEventIDs(t, id)
+	reqs := openInEveryMode(t, id+"?event_id=event%202")
+	expectInEveryMode(t, reqs, oldTextPing, []string{"msg 3", "msg 4"}, "")
 }

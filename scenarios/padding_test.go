@@ -1,7 +1,6 @@
 package scenarios_test
 
 import (
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -28,17 +27,13 @@ var padModes = []padMode{
 // config applies the spec's baseline changes (padding `[T|t]est 1,0,508`,
 // user_agent unset, ttl 1s, header, template and footer off) and then sub.
 func (m padMode) config(sub map[string]string) config {
-	s := map[string]string{
+	return config{Sub: mergeSettings(map[string]string{
 		"padding_by_user_agent":     `"[T|t]est 1,0,508"`,
 		"subscriber_connection_ttl": "1s",
 		"header_template":           "",
 		"message_template":          "",
 		"footer_template":           "",
-	}
-	for k, v := range sub {
-		s[k] = v
-	}
-	return config{Sub: s, SubMode: m.mode}
+	}, sub), SubMode: m.mode}
 }
 
 // header is what the handler sends for a header template (eventsource
@@ -74,40 +69,29 @@ func (m padMode) padding(n, lmax int) string {
 	return all[len(all)-n:]
 }
 
-// padSubscribe opens a subscriber with a user agent header (none if ua is
-// empty) and checks that the stream started.
-func padSubscribe(t *testing.T, path, ua string) *rawConn {
+// subscribeWithUserAgent opens a subscriber with a User-Agent header
+// (none if ua is empty) and checks that the stream started.
+func subscribeWithUserAgent(t *testing.T, path, ua string) *rawConn {
 	t.Helper()
 	var headers []string
 	if ua != "" {
 		headers = append(headers, "User-Agent: "+ua)
 	}
-	c, head := subscribe(t, path, headers...)
-	if head.Status != http.StatusOK {
-		t.Fatalf("GET %s (%s): status %d", path, ua, head.Status)
-	}
+	c, _ := subscribeOK(t, path, headers...)
 	return c
 }
 
-// padCheck compares a whole body with the expectation and, when padded,
-// with the spec's pattern.
-func padCheck(t *testing.T, m padMode, what, got, want string, padded bool) {
+// expectPaddedBody compares a whole body with the expectation and, when
+// padded, with the spec's pattern.
+func expectPaddedBody(t *testing.T, m padMode, what, got, want string, padded bool) {
 	t.Helper()
 	if got != want {
-		t.Errorf("%s: body of %d bytes %q, want %d bytes %q", what, len(got), padShort(got), len(want), padShort(want))
+		t.Errorf("%s: body of %d bytes %q, want %d bytes %q", what, len(got), abbreviate(got), len(want), abbreviate(want))
 		return
 	}
 	if padded && !m.pattern.MatchString(got) {
 		t.Errorf("%s: body does not match %s", what, m.pattern)
 	}
-}
-
-// padShort abbreviates long bodies in failure messages.
-func padShort(s string) string {
-	if len(s) <= 80 {
-		return s
-	}
-	return s[:40] + "..." + s[len(s)-40:]
 }
 
 // docs/SCENARIOS.md subscriber/padding_by_user_agent_spec.rb #1
@@ -120,11 +104,11 @@ func TestPaddingHeader(t *testing.T) {
 				"padding_by_user_agent": `"[T|t]est 1,1024,508:[T|t]est 2,4097,0"`,
 			}))
 			path := "/sub/" + channelID(t)
-			subs := []*rawConn{padSubscribe(t, path, "Test 1"), padSubscribe(t, path, "Test 2"), padSubscribe(t, path, "Test 3")}
+			subs := []*rawConn{subscribeWithUserAgent(t, path, "Test 1"), subscribeWithUserAgent(t, path, "Test 2"), subscribeWithUserAgent(t, path, "Test 3")}
 			header := m.header("0123456789")
-			padCheck(t, m, "Test 1", subs[0].rest(), header+m.padding(1100, 4097), true)
-			padCheck(t, m, "Test 2", subs[1].rest(), header+m.padding(4097, 4097), true)
-			padCheck(t, m, "Test 3", subs[2].rest(), header, false)
+			expectPaddedBody(t, m, "Test 1", subs[0].rest(), header+m.padding(1100, 4097), true)
+			expectPaddedBody(t, m, "Test 2", subs[1].rest(), header+m.padding(4097, 4097), true)
+			expectPaddedBody(t, m, "Test 3", subs[2].rest(), header, false)
 		})
 	}
 }
@@ -137,13 +121,13 @@ func TestPaddingMessage(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			load(t, m.config(map[string]string{"subscriber_connection_ttl": "2s"}))
 			id := channelID(t)
-			subs := []*rawConn{padSubscribe(t, "/sub/"+id, "Test 1"), padSubscribe(t, "/sub/"+id, "Test 2"), padSubscribe(t, "/sub/"+id, "Test 3")}
+			subs := []*rawConn{subscribeWithUserAgent(t, "/sub/"+id, "Test 1"), subscribeWithUserAgent(t, "/sub/"+id, "Test 2"), subscribeWithUserAgent(t, "/sub/"+id, "Test 3")}
 			waitSubscribers(t, id, 3)
 			publish(t, id, "0123456789")
 			base := m.header("") + m.message("0123456789")
-			padCheck(t, m, "Test 1", subs[0].rest(), base+m.padding(500, 508), true)
-			padCheck(t, m, "Test 2", subs[1].rest(), base, false)
-			padCheck(t, m, "Test 3", subs[2].rest(), base, false)
+			expectPaddedBody(t, m, "Test 1", subs[0].rest(), base+m.padding(500, 508), true)
+			expectPaddedBody(t, m, "Test 2", subs[1].rest(), base, false)
+			expectPaddedBody(t, m, "Test 3", subs[2].rest(), base, false)
 		})
 	}
 }
@@ -165,7 +149,7 @@ func TestPaddingMessageSizes(t *testing.T) {
 			subs := make([]*rawConn, len(sizes))
 			for i := range sizes {
 				ids[i] = channelID(t)
-				subs[i] = padSubscribe(t, "/sub/"+ids[i], "Test 1")
+				subs[i] = subscribeWithUserAgent(t, "/sub/"+ids[i], "Test 1")
 			}
 			for i, size := range sizes {
 				waitSubscribers(t, ids[i], 1)
@@ -173,7 +157,7 @@ func TestPaddingMessageSizes(t *testing.T) {
 			}
 			for i, size := range sizes {
 				want := m.header("") + m.message(strings.Repeat("_", size.text)) + m.padding(size.padding, 545)
-				padCheck(t, m, "message of "+strconv.Itoa(size.text)+" bytes", subs[i].rest(), want, size.padding > 0)
+				expectPaddedBody(t, m, "message of "+strconv.Itoa(size.text)+" bytes", subs[i].rest(), want, size.padding > 0)
 			}
 		})
 	}
@@ -191,11 +175,11 @@ func TestPaddingUserAgentFromPlaceholder(t *testing.T) {
 			}))
 			path := "/sub/" + channelID(t)
 			// The User-Agent header is ignored when user_agent is set.
-			sub1 := padSubscribe(t, path+"?ua=test%201", "")
-			sub2 := padSubscribe(t, path+"?ua=test%202", "Test 1")
+			sub1 := subscribeWithUserAgent(t, path+"?ua=test%201", "")
+			sub2 := subscribeWithUserAgent(t, path+"?ua=test%202", "Test 1")
 			header := m.header("0123456789")
-			padCheck(t, m, "ua=test 1", sub1.rest(), header+m.padding(1024, 1024), true)
-			padCheck(t, m, "ua=test 2", sub2.rest(), header, false)
+			expectPaddedBody(t, m, "ua=test 1", sub1.rest(), header+m.padding(1024, 1024), true)
+			expectPaddedBody(t, m, "ua=test 2", sub2.rest(), header, false)
 		})
 	}
 }

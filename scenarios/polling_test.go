@@ -2,7 +2,6 @@ package scenarios_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -43,16 +42,7 @@ var (
 // config applies the spec files' baseline changes (ping, header, footer and
 // message template off) and then sub.
 func (pc pollContext) config(sub map[string]string) config {
-	s := map[string]string{
-		"ping_message_interval": "",
-		"header_template":       "",
-		"footer_template":       "",
-		"message_template":      "",
-	}
-	for k, v := range sub {
-		s[k] = v
-	}
-	return config{Sub: s, SubMode: pc.mode}
+	return config{Sub: mergeSettings(plainSub, sub), SubMode: pc.mode}
 }
 
 // lines returns the request header lines: `Accept: text/html` (unless extra
@@ -74,89 +64,55 @@ func (pc pollContext) lines(extra ...string) []string {
 	return append(hs, extra...)
 }
 
-// pollStart sends a GET on a new raw connection without reading the answer.
-func pollStart(t *testing.T, pc pollContext, path string, extra ...string) *rawConn {
+// startPoll sends a GET on a new raw connection without reading the answer.
+func startPoll(t *testing.T, pc pollContext, path string, extra ...string) *rawConn {
 	t.Helper()
 	c := dialRaw(t)
 	c.send(http.MethodGet, path, "", pc.lines(extra...)...)
 	return c
 }
 
-// pollRead reads a complete polling answer: head and body, whatever its
-// framing.
-func pollRead(c *rawConn) (*rawResponse, string) {
-	c.t.Helper()
-	res := c.head()
-	switch {
-	case res.Status == http.StatusNotModified || res.Status == http.StatusNoContent:
-		return res, ""
-	case strings.EqualFold(res.Header("Transfer-Encoding"), "chunked"):
-		return res, c.rest()
-	case res.HasHeader("Content-Length"):
-		return res, c.readBody(res)
-	}
-	b, err := io.ReadAll(c.r)
-	if err != nil {
-		c.t.Fatalf("reading close-delimited body: %v", err)
-	}
-	return res, string(b)
-}
-
-// pollImmediate sends a request that must be answered without waiting
-// for a publish ("immediately" in the scenarios; the bound is generous).
-func pollImmediate(t *testing.T, pc pollContext, path string, extra ...string) (*rawResponse, string) {
+// pollNow sends a request that must be answered without waiting for a
+// publish ("immediately" in the scenarios; the bound is generous) and
+// reads the answer.
+func pollNow(t *testing.T, pc pollContext, path string, extra ...string) (*rawResponse, string) {
 	t.Helper()
-	c := pollStart(t, pc, path, extra...)
+	c := startPoll(t, pc, path, extra...)
 	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	return pollRead(c)
+	return c.readResponse()
 }
 
-// pollNextSecond sleeps until just after the next whole second, so that
-// the publishes that follow share one second and the first of them gets
-// tag 1 (message time and tag, docs/PROTOCOL.md §1.3). It returns that second.
-func pollNextSecond() int64 {
-	next := time.Now().Truncate(time.Second).Add(time.Second)
-	time.Sleep(time.Until(next) + 20*time.Millisecond)
-	return next.Unix()
-}
+// sinceEpoch is If-Modified-Since at the Unix epoch.
+const sinceEpoch = "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"
 
-// pollEpoch is If-Modified-Since at the Unix epoch.
-const pollEpoch = "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT"
-
-// pollCheckRecent checks that an HTTP date header is about now.
-func pollCheckRecent(t *testing.T, name, value string) {
+// expectNoMessageValidators checks the validators of an answer that
+// carries no stored message: Last-Modified about now and Etag W/0.
+func expectNoMessageValidators(t *testing.T, res *rawResponse) {
 	t.Helper()
-	at, err := http.ParseTime(value)
+	lastModified := res.Header("Last-Modified")
+	at, err := http.ParseTime(lastModified)
 	if err != nil {
-		t.Fatalf("%s %q: %v", name, value, err)
+		t.Fatalf("Last-Modified %q: %v", lastModified, err)
 	}
 	if d := time.Since(at); d < -2*time.Second || d > 2*time.Second {
-		t.Fatalf("%s %q is not about now (%v off)", name, value, d)
+		t.Fatalf("Last-Modified %q is not about now (%v off)", lastModified, d)
+	}
+	if got := res.Header("Etag"); got != "W/0" {
+		t.Errorf("Etag %q, want W/0", got)
 	}
 }
 
-// pollCheckAntiCache checks the anti-cache headers (docs/PROTOCOL.md §0.2).
-func pollCheckAntiCache(t *testing.T, res *rawResponse) {
-	t.Helper()
-	if got := res.Header("Expires"); got != "Thu, 01 Jan 1970 00:00:01 GMT" {
-		t.Errorf("Expires %q", got)
-	}
-	if got := res.Header("Cache-Control"); got != "no-cache, no-store, must-revalidate" {
-		t.Errorf("Cache-Control %q", got)
-	}
-}
-
-// pollExpect checks status and body of an answer.
-func pollExpect(t *testing.T, res *rawResponse, body string, status int, wantBody string) {
+// expectAnswer checks status and body of an answer.
+func expectAnswer(t *testing.T, res *rawResponse, body string, status int, wantBody string) {
 	t.Helper()
 	if res.Status != status || body != wantBody {
 		t.Fatalf("got %d %q, want %d %q\nhead:\n%s", res.Status, body, status, wantBody, res.Head)
 	}
 }
 
-// pollExpectGzipped checks a 200 answer compressed by `encode` whose
+// expectGzipped checks a 200 answer compressed by `encode` whose
 // body gunzips to want, with an Etag of the form W/<tag>.
-func pollExpectGzipped(t *testing.T, res *rawResponse, body, want string) {
+func expectGzipped(t *testing.T, res *rawResponse, body, want string) {
 	t.Helper()
 	if res.Status != http.StatusOK {
 		t.Fatalf("status %d\n%s", res.Status, res.Head)
@@ -167,42 +123,25 @@ func pollExpectGzipped(t *testing.T, res *rawResponse, body, want string) {
 	if got := res.Header("Content-Encoding"); got != "gzip" {
 		t.Fatalf("Content-Encoding %q, want gzip (body %q)\n%s", got, body, res.Head)
 	}
-	if got := pollGunzip(t, body); got != want {
+	if got := gunzip(t, body); got != want {
 		t.Fatalf("gunzipped body %q, want %q", got, want)
 	}
 }
 
-// pollGunzip decodes a gzip body.
-func pollGunzip(t *testing.T, body string) string {
-	t.Helper()
-	zr, err := gzip.NewReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("gzip body %q: %v", body, err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("gunzip: %v", err)
-	}
-	return string(b)
-}
-
-// pollTimedOut long-polls a channel nobody publishes to and checks the
-// timeout answer: 304, Last-Modified about now, Etag W/0, after at least
-// ttl and within a generous bound above it.
-func pollTimedOut(t *testing.T, pc pollContext, ttl, upper time.Duration) {
+// expectLongPollTimeout long-polls a channel nobody publishes to and
+// checks the timeout answer: 304, Last-Modified about now, Etag W/0,
+// after at least ttl and within a generous bound above it.
+func expectLongPollTimeout(t *testing.T, pc pollContext, ttl, upper time.Duration) {
 	t.Helper()
 	id := channelID(t)
 	start := time.Now()
-	res, body := pollRead(pollStart(t, pc, "/sub/"+id))
+	res, body := startPoll(t, pc, "/sub/"+id).readResponse()
 	elapsed := time.Since(start)
-	pollExpect(t, res, body, http.StatusNotModified, "")
+	expectAnswer(t, res, body, http.StatusNotModified, "")
 	if elapsed < ttl-100*time.Millisecond || elapsed > upper {
 		t.Errorf("answered after %v, want about %v", elapsed, ttl)
 	}
-	pollCheckRecent(t, "Last-Modified", res.Header("Last-Modified"))
-	if got := res.Header("Etag"); got != "W/0" {
-		t.Errorf("Etag %q, want W/0", got)
-	}
+	expectNoMessageValidators(t, res)
 }
 
 // docs/SCENARIOS.md subscriber/long_polling_spec.rb #1
@@ -212,18 +151,18 @@ func TestLongPollingDisconnectsAfterMessage(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(nil))
 			id := channelID(t)
-			c := pollStart(t, pc, "/sub/"+id)
+			c := startPoll(t, pc, "/sub/"+id)
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body")
-			res, body := pollRead(c)
-			pollExpect(t, res, body, http.StatusOK, "body")
+			res, body := c.readResponse()
+			expectAnswer(t, res, body, http.StatusOK, "body")
 
 			lm, etag := res.Header("Last-Modified"), res.Header("Etag")
-			c = pollStart(t, pc, "/sub/"+id, "If-Modified-Since: "+lm, "If-None-Match: "+etag)
+			c = startPoll(t, pc, "/sub/"+id, "If-Modified-Since: "+lm, "If-None-Match: "+etag)
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body 1")
-			res, body = pollRead(c)
-			pollExpect(t, res, body, http.StatusOK, "body 1")
+			res, body = c.readResponse()
+			expectAnswer(t, res, body, http.StatusOK, "body 1")
 		})
 	}
 }
@@ -239,8 +178,8 @@ func TestLongPollingOldMessagesByLastEventID(t *testing.T) {
 			publish(t, id, "msg 2", "Event-Id", "event 2")
 			publish(t, id, "msg 3")
 			publish(t, id, "msg 4", "Event-Id", "event 3")
-			res, body := pollImmediate(t, pc, "/sub/"+id, "Last-Event-Id: event 2")
-			pollExpect(t, res, body, http.StatusOK, "msg 3msg 4")
+			res, body := pollNow(t, pc, "/sub/"+id, "Last-Event-Id: event 2")
+			expectAnswer(t, res, body, http.StatusOK, "msg 3msg 4")
 		})
 	}
 }
@@ -252,7 +191,7 @@ func TestLongPollingTimeoutBySubscriberTTL(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(map[string]string{"subscriber_connection_ttl": "2s"}))
-			pollTimedOut(t, pc, 2*time.Second, 5*time.Second)
+			expectLongPollTimeout(t, pc, 2*time.Second, 5*time.Second)
 		})
 	}
 }
@@ -267,7 +206,7 @@ func TestLongPollingTimeoutOverridesSubscriberTTL(t *testing.T) {
 				"subscriber_connection_ttl":  "30s",
 				"longpolling_connection_ttl": "1s",
 			}))
-			pollTimedOut(t, pc, time.Second, 10*time.Second)
+			expectLongPollTimeout(t, pc, time.Second, 10*time.Second)
 		})
 	}
 }
@@ -278,7 +217,7 @@ func TestLongPollingTimeoutOnlyLongPollingTTL(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
-			pollTimedOut(t, pc, time.Second, 4*time.Second)
+			expectLongPollTimeout(t, pc, time.Second, 4*time.Second)
 		})
 	}
 }
@@ -293,7 +232,7 @@ func TestLongPollingNoPing(t *testing.T) {
 				"subscriber_connection_ttl": "2s",
 				"ping_message_interval":     "500ms",
 			}))
-			pollTimedOut(t, pc, 2*time.Second, 5*time.Second)
+			expectLongPollTimeout(t, pc, 2*time.Second, 5*time.Second)
 		})
 	}
 }
@@ -310,7 +249,7 @@ func TestLongPollingTimeoutWithBody(t *testing.T) {
 			}))
 			id := channelID(t)
 			start := time.Now()
-			res, body := pollRead(pollStart(t, pc, "/sub/"+id))
+			res, body := startPoll(t, pc, "/sub/"+id).readResponse()
 			if elapsed := time.Since(start); elapsed < 900*time.Millisecond || elapsed > 4*time.Second {
 				t.Errorf("answered after %v, want about 1s", elapsed)
 			}
@@ -322,18 +261,11 @@ func TestLongPollingTimeoutWithBody(t *testing.T) {
 				t.Fatalf("body %q: %v", body, err)
 			}
 			want := map[string]string{"id": "-3", "message": "Timed out", "channel": "", "tag": "0", "time": "Thu, 01 Jan 1970 00:00:00 GMT"}
-			for k, v := range want {
-				if msg[k] != v {
-					t.Errorf("%s = %q, want %q", k, msg[k], v)
-				}
-			}
-			pollCheckRecent(t, "Last-Modified", res.Header("Last-Modified"))
-			if got := res.Header("Etag"); got != "W/0" {
-				t.Errorf("Etag %q, want W/0", got)
-			}
+			expectFields(t, msg, want)
+			expectNoMessageValidators(t, res)
 
-			res, body = pollRead(pollStart(t, pc, "/sub/"+id+"?callback=callback_function"))
-			pollExpect(t, res, body, http.StatusOK,
+			res, body = startPoll(t, pc, "/sub/"+id+"?callback=callback_function").readResponse()
+			expectAnswer(t, res, body, http.StatusOK,
 				`callback_function([{"id":"-3", "message":"Timed out", "channel":"", "tag":"0", "time":"Thu, 01 Jan 1970 00:00:00 GMT"}]);`)
 		})
 	}
@@ -349,48 +281,37 @@ func TestLongPollingMoreThanOneChannel(t *testing.T) {
 			}))
 			c1, c2 := channelID(t), channelID(t)
 			path := "/sub/" + c1 + "/" + c2
-			c := pollStart(t, pc, path, "If-Modified-Since: Thu, 1 Jan 1970 00:00:00 GMT", "If-None-Match: 0")
+			c := startPoll(t, pc, path, "If-Modified-Since: Thu, 1 Jan 1970 00:00:00 GMT", "If-None-Match: 0")
 			waitSubscribers(t, c1, 1)
 			// Both publishes in one second, so the tags are consecutive.
-			pollNextSecond()
+			sleepToNextSecond()
 			publish(t, c1, "published message")
 			publish(t, c2, "published message")
 
-			res, body := pollRead(c)
+			res, body := c.readResponse()
 			if res.Status != http.StatusOK {
 				t.Fatalf("first answer %d %q", res.Status, body)
 			}
-			if got := pollJSONField(t, body, "channel"); got != c1 {
+			if got := jsonField(t, body, "channel"); got != c1 {
 				t.Fatalf("first answer is for channel %q, want %q", got, c1)
 			}
-			res2, body2 := pollImmediate(t, pc, path,
+			res2, body2 := pollNow(t, pc, path,
 				"If-Modified-Since: "+res.Header("Last-Modified"), "If-None-Match: "+res.Header("Etag"))
 			if res2.Status != http.StatusOK {
 				t.Fatalf("second answer %d %q", res2.Status, body2)
 			}
-			if got := pollJSONField(t, body2, "channel"); got != c2 {
+			if got := jsonField(t, body2, "channel"); got != c2 {
 				t.Fatalf("second answer is for channel %q, want %q", got, c2)
 			}
-			if t1, t2 := pollEtag(t, res.Header("Etag")), pollEtag(t, res2.Header("Etag")); t2 != t1+1 {
+			if t1, t2 := etagTag(t, res.Header("Etag")), etagTag(t, res2.Header("Etag")); t2 != t1+1 {
 				t.Fatalf("Etag tags %d then %d, want consecutive", t1, t2)
 			}
 		})
 	}
 }
 
-// pollJSONField returns a string field of a JSON object body.
-func pollJSONField(t *testing.T, body, key string) string {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		t.Fatalf("body %q: %v", body, err)
-	}
-	s, _ := v[key].(string)
-	return s
-}
-
-// pollEtag parses a `W/<n>` Etag.
-func pollEtag(t *testing.T, etag string) int {
+// etagTag parses a `W/<n>` Etag.
+func etagTag(t *testing.T, etag string) int {
 	t.Helper()
 	n, err := strconv.Atoi(strings.TrimPrefix(etag, "W/"))
 	if err != nil || !strings.HasPrefix(etag, "W/") {
@@ -410,20 +331,20 @@ func TestLongPollingDeleteChannel(t *testing.T) {
 			cfg.PubMode = "admin"
 			load(t, cfg)
 			id := channelID(t)
-			plain := pollStart(t, pc, "/sub/"+id)
-			jsonp := pollStart(t, pc, "/sub/"+id+"?callback=callback_function")
+			plain := startPoll(t, pc, "/sub/"+id)
+			jsonp := startPoll(t, pc, "/sub/"+id+"?callback=callback_function")
 			waitSubscribers(t, id, 2)
 
 			del := do(t, http.MethodDelete, "/pub?id="+id, "")
-			if del.StatusCode != http.StatusOK || del.body != "" || del.Header.Get("X-Nginx-PushStream-Explain") != "Channel deleted." {
-				t.Fatalf("DELETE: %d %q explain %q", del.StatusCode, del.body, del.Header.Get("X-Nginx-PushStream-Explain"))
+			if del.StatusCode != http.StatusOK || del.body != "" || explainHeader(del) != "Channel deleted." {
+				t.Fatalf("DELETE: %d %q explain %q", del.StatusCode, del.body, explainHeader(del))
 			}
-			res, body := pollRead(plain)
-			if res.Status != http.StatusOK || pollJSONField(t, body, "channel") != id || pollJSONField(t, body, "id") != "-2" {
+			res, body := plain.readResponse()
+			if res.Status != http.StatusOK || jsonField(t, body, "channel") != id || jsonField(t, body, "id") != "-2" {
 				t.Fatalf("plain long-poll: %d %q", res.Status, body)
 			}
-			res, body = pollRead(jsonp)
-			pollExpect(t, res, body, http.StatusOK,
+			res, body = jsonp.readResponse()
+			expectAnswer(t, res, body, http.StatusOK,
 				`callback_function([{"id":"-2", "message":"Channel deleted", "channel":"`+id+`"}]);`)
 		})
 	}
@@ -436,34 +357,34 @@ func TestLongPollingJSONPCallback(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(nil))
 			id := channelID(t)
-			c := pollStart(t, pc, "/sub/"+id+"?callback=callback_function")
+			c := startPoll(t, pc, "/sub/"+id+"?callback=callback_function")
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body")
-			res, body := pollRead(c)
-			pollExpect(t, res, body, http.StatusOK, "callback_function([body]);")
+			res, body := c.readResponse()
+			expectAnswer(t, res, body, http.StatusOK, "callback_function([body]);")
 		})
 	}
 }
 
-// pollOldMessagesJSONP is long_polling_spec.rb #11 and polling_spec.rb #5.
-func pollOldMessagesJSONP(t *testing.T, pc pollContext) {
+// oldMessagesJSONP is long_polling_spec.rb #11 and polling_spec.rb #5.
+func oldMessagesJSONP(t *testing.T, pc pollContext) {
 	load(t, pc.config(nil))
 	id := channelID(t)
 	publish(t, id, "body", "Event-Id", "event_id")
 	publish(t, id, "body1")
-	res, body := pollImmediate(t, pc, "/sub/"+id+".b2?callback=callback_function")
-	pollExpect(t, res, body, http.StatusOK, "callback_function([body,body1]);")
-	res, body = pollImmediate(t, pc, "/sub/"+id+"?callback=callback_function", "Last-Event-Id: event_id")
-	pollExpect(t, res, body, http.StatusOK, "callback_function([body1]);")
-	res, body = pollImmediate(t, pc, "/sub/"+id+"?callback=callback_function", pollEpoch)
-	pollExpect(t, res, body, http.StatusOK, "callback_function([body,body1]);")
+	res, body := pollNow(t, pc, "/sub/"+id+".b2?callback=callback_function")
+	expectAnswer(t, res, body, http.StatusOK, "callback_function([body,body1]);")
+	res, body = pollNow(t, pc, "/sub/"+id+"?callback=callback_function", "Last-Event-Id: event_id")
+	expectAnswer(t, res, body, http.StatusOK, "callback_function([body1]);")
+	res, body = pollNow(t, pc, "/sub/"+id+"?callback=callback_function", sinceEpoch)
+	expectAnswer(t, res, body, http.StatusOK, "callback_function([body,body1]);")
 }
 
 // docs/SCENARIOS.md subscriber/long_polling_spec.rb #11
 func TestLongPollingOldMessagesJSONP(t *testing.T) {
 	t.Parallel()
 	for _, pc := range longPollContexts {
-		t.Run(pc.name, func(t *testing.T) { pollOldMessagesJSONP(t, pc) })
+		t.Run(pc.name, func(t *testing.T) { oldMessagesJSONP(t, pc) })
 	}
 }
 
@@ -479,8 +400,8 @@ func TestLongPollingJSONPMultipleChannels(t *testing.T) {
 					publish(t, id, "body"+strconv.Itoa(round)+"_"+strconv.Itoa(i+1))
 				}
 			}
-			res, body := pollImmediate(t, pc, "/sub/"+ids[0]+".b3/"+ids[1]+".b3/"+ids[2]+".b3?callback=callback_function")
-			pollExpect(t, res, body, http.StatusOK,
+			res, body := pollNow(t, pc, "/sub/"+ids[0]+".b3/"+ids[1]+".b3/"+ids[2]+".b3?callback=callback_function")
+			expectAnswer(t, res, body, http.StatusOK,
 				"callback_function([body1_1,body2_1,body3_1,body1_2,body2_2,body3_2,body1_3,body2_3,body3_3]);")
 		})
 	}
@@ -493,11 +414,11 @@ func TestLongPollingJSONPContentType(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(map[string]string{"content_type": "anything/value"}))
 			id := channelID(t)
-			c := pollStart(t, pc, "/sub/"+id+"?callback=callback_function", "Accept: otherknown/value")
+			c := startPoll(t, pc, "/sub/"+id+"?callback=callback_function", "Accept: otherknown/value")
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body")
-			res, body := pollRead(c)
-			pollExpect(t, res, body, http.StatusOK, "callback_function([body]);")
+			res, body := c.readResponse()
+			expectAnswer(t, res, body, http.StatusOK, "callback_function([body]);")
 			if got := res.Header("Content-Type"); got != "application/javascript" {
 				t.Fatalf("Content-Type %q, want application/javascript", got)
 			}
@@ -511,9 +432,9 @@ func TestLongPollingNoCache(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(map[string]string{"longpolling_connection_ttl": "1s"}))
-			res, body := pollRead(pollStart(t, pc, "/sub/"+channelID(t)))
-			pollExpect(t, res, body, http.StatusNotModified, "")
-			pollCheckAntiCache(t, res)
+			res, body := startPoll(t, pc, "/sub/"+channelID(t)).readResponse()
+			expectAnswer(t, res, body, http.StatusNotModified, "")
+			expectAntiCache(t, res.httpHeader())
 		})
 	}
 }
@@ -525,14 +446,14 @@ func TestLongPollingGzip(t *testing.T) {
 	for _, pc := range longPollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			cfg := pc.config(nil)
-			cfg.Site = "encode {\n\t\tgzip\n\t\tminimum_length 1\n\t}"
+			cfg.Site = gzipSite
 			load(t, cfg)
 			id := channelID(t)
-			c := pollStart(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed")
+			c := startPoll(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed")
 			waitSubscribers(t, id, 1)
 			publish(t, id, "body")
-			res, body := pollRead(c)
-			pollExpectGzipped(t, res, body, "body")
+			res, body := c.readResponse()
+			expectGzipped(t, res, body, "body")
 		})
 	}
 }
@@ -543,8 +464,8 @@ func TestPollingNothingStored(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(nil))
-			res, body := pollImmediate(t, pc, "/sub/"+channelID(t))
-			pollExpect(t, res, body, http.StatusNotModified, "")
+			res, body := pollNow(t, pc, "/sub/"+channelID(t))
+			expectAnswer(t, res, body, http.StatusNotModified, "")
 			if res.HasHeader("Last-Modified") || res.HasHeader("Etag") {
 				t.Fatalf("304 carries Last-Modified/Etag:\n%s", res.Head)
 			}
@@ -559,8 +480,8 @@ func TestPollingNothingStoredKeepsSentHeaders(t *testing.T) {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(nil))
 			since := time.Now().UTC().Format(http.TimeFormat)
-			res, body := pollImmediate(t, pc, "/sub/"+channelID(t), "If-Modified-Since: "+since, "If-None-Match: W/3")
-			pollExpect(t, res, body, http.StatusNotModified, "")
+			res, body := pollNow(t, pc, "/sub/"+channelID(t), "If-Modified-Since: "+since, "If-None-Match: W/3")
+			expectAnswer(t, res, body, http.StatusNotModified, "")
 			got, err := http.ParseTime(res.Header("Last-Modified"))
 			want, _ := http.ParseTime(since)
 			if err != nil || !got.Equal(want) {
@@ -581,10 +502,10 @@ func TestPollingSpecificHeaders(t *testing.T) {
 			load(t, pc.config(nil))
 			id := channelID(t)
 			// The message must be the first publish of its second to get tag 1.
-			pollNextSecond()
+			sleepToNextSecond()
 			publish(t, id, "body")
-			res, body := pollImmediate(t, pc, "/sub/"+id, pollEpoch)
-			pollExpect(t, res, body, http.StatusOK, "body")
+			res, body := pollNow(t, pc, "/sub/"+id, sinceEpoch)
+			expectAnswer(t, res, body, http.StatusOK, "body")
 			if res.Header("Last-Modified") == "" {
 				t.Error("no Last-Modified")
 			}
@@ -603,8 +524,8 @@ func TestPollingJSONPCallback(t *testing.T) {
 			load(t, pc.config(nil))
 			id := channelID(t)
 			publish(t, id, "body")
-			res, body := pollImmediate(t, pc, "/sub/"+id+"?callback=callback_function", pollEpoch)
-			pollExpect(t, res, body, http.StatusOK, "callback_function([body]);")
+			res, body := pollNow(t, pc, "/sub/"+id+"?callback=callback_function", sinceEpoch)
+			expectAnswer(t, res, body, http.StatusOK, "callback_function([body]);")
 		})
 	}
 }
@@ -613,7 +534,7 @@ func TestPollingJSONPCallback(t *testing.T) {
 func TestPollingOldMessagesJSONP(t *testing.T) {
 	t.Parallel()
 	for _, pc := range pollContexts {
-		t.Run(pc.name, func(t *testing.T) { pollOldMessagesJSONP(t, pc) })
+		t.Run(pc.name, func(t *testing.T) { oldMessagesJSONP(t, pc) })
 	}
 }
 
@@ -629,7 +550,7 @@ func TestPollingJSONPContentType(t *testing.T) {
 			// (docs/PROTOCOL.md §5.3, §5.6). Upstream sends no If-Modified-Since
 			// and checks the type of a 304; Go's HTTP server removes
 			// Content-Type from every 304, a documented difference (README).
-			res, _ := pollImmediate(t, pc, "/sub/"+id+"?callback=callback_function", "Accept: otherknown/value",
+			res, _ := pollNow(t, pc, "/sub/"+id+"?callback=callback_function", "Accept: otherknown/value",
 				"If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT")
 			if got := res.Header("Content-Type"); res.Status != 200 || got != "application/javascript" {
 				t.Fatalf("status %d: Content-Type %q, want application/javascript\n%s", res.Status, got, res.Head)
@@ -645,12 +566,12 @@ func TestPollingGzip(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			cfg := pc.config(nil)
-			cfg.Site = "encode {\n\t\tgzip\n\t\tminimum_length 1\n\t}"
+			cfg.Site = gzipSite
 			load(t, cfg)
 			id := channelID(t)
 			publish(t, id, "body")
-			res, body := pollImmediate(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed", pollEpoch)
-			pollExpectGzipped(t, res, body, "body")
+			res, body := pollNow(t, pc, "/sub/"+id, "Accept-Encoding: gzip, compressed", sinceEpoch)
+			expectGzipped(t, res, body, "body")
 		})
 	}
 }
@@ -661,9 +582,9 @@ func TestPollingNoCache(t *testing.T) {
 	for _, pc := range pollContexts {
 		t.Run(pc.name, func(t *testing.T) {
 			load(t, pc.config(nil))
-			res, body := pollImmediate(t, pc, "/sub/"+channelID(t))
-			pollExpect(t, res, body, http.StatusNotModified, "")
-			pollCheckAntiCache(t, res)
+			res, body := pollNow(t, pc, "/sub/"+channelID(t))
+			expectAnswer(t, res, body, http.StatusNotModified, "")
+			expectAntiCache(t, res.httpHeader())
 		})
 	}
 }
@@ -676,15 +597,15 @@ func TestPollingHandlerModeHeaderLongPolling(t *testing.T) {
 	for _, value := range []string{"long-polling", "Long-Polling"} {
 		pc := pollContext{mode: "polling", header: value}
 		id := channelID(t)
-		c := pollStart(t, pc, "/sub/"+id)
+		c := startPoll(t, pc, "/sub/"+id)
 		// A polling answer would be an immediate 304; a long-poll waits.
 		waitSubscribers(t, id, 1)
 		publish(t, id, "body")
-		res, body := pollRead(c)
-		pollExpect(t, res, body, http.StatusOK, "body")
+		res, body := c.readResponse()
+		expectAnswer(t, res, body, http.StatusOK, "body")
 	}
 	for _, value := range []string{"", "streaming", "eventsource", "polling"} {
-		res, body := pollImmediate(t, pollContext{mode: "polling", header: value}, "/sub/"+channelID(t))
+		res, body := pollNow(t, pollContext{mode: "polling", header: value}, "/sub/"+channelID(t))
 		if res.Status != http.StatusNotModified || body != "" {
 			t.Errorf("polling handler with mode header %q: %d %q, want 304", value, res.Status, body)
 		}
@@ -699,11 +620,11 @@ func TestLongPollingHandlerIgnoresPollingHeader(t *testing.T) {
 	for _, value := range []string{"polling", "POLLING"} {
 		pc := pollContext{mode: "long-polling", header: value}
 		id := channelID(t)
-		c := pollStart(t, pc, "/sub/"+id)
+		c := startPoll(t, pc, "/sub/"+id)
 		waitSubscribers(t, id, 1)
 		publish(t, id, "body")
-		res, body := pollRead(c)
-		pollExpect(t, res, body, http.StatusOK, "body")
+		res, body := c.readResponse()
+		expectAnswer(t, res, body, http.StatusOK, "body")
 	}
 }
 
@@ -721,23 +642,20 @@ func TestLongPollingAnsweredByChannelDeletion(t *testing.T) {
 	cfg.PubMode = "admin"
 	load(t, cfg)
 	c1, c2 := channelID(t), channelID(t)
-	c := pollStart(t, pollContext{}, "/sub/"+c1+"/"+c2)
+	c := startPoll(t, pollContext{}, "/sub/"+c1+"/"+c2)
 	waitSubscribers(t, c1, 1)
 	waitSubscribers(t, c2, 1)
 	del := do(t, http.MethodDelete, "/pub?id="+c1, "")
-	if del.StatusCode != http.StatusOK || del.Header.Get("X-Nginx-PushStream-Explain") != "Channel deleted." {
-		t.Fatalf("DELETE: %d explain %q", del.StatusCode, del.Header.Get("X-Nginx-PushStream-Explain"))
+	if del.StatusCode != http.StatusOK || explainHeader(del) != "Channel deleted." {
+		t.Fatalf("DELETE: %d explain %q", del.StatusCode, explainHeader(del))
 	}
-	res, body := pollRead(c)
-	pollExpect(t, res, body, http.StatusOK, "HDR|-2:"+c1+":Channel deleted|FTR")
-	pollCheckRecent(t, "Last-Modified", res.Header("Last-Modified"))
-	if got := res.Header("Etag"); got != "W/0" {
-		t.Errorf("Etag %q, want W/0", got)
-	}
+	res, body := c.readResponse()
+	expectAnswer(t, res, body, http.StatusOK, "HDR|-2:"+c1+":Channel deleted|FTR")
+	expectNoMessageValidators(t, res)
 	if got := res.Header("Content-Type"); got != "text/html" {
 		t.Errorf("Content-Type %q, want the handler's text/html", got)
 	}
-	pollCheckAntiCache(t, res)
+	expectAntiCache(t, res.httpHeader())
 	waitSubscribers(t, c2, 0)
 }
 
@@ -758,7 +676,7 @@ func TestPollingJSONPCallbackNameAndEmptyValue(t *testing.T) {
 				{"?callback=", "body", "text/html"},
 				{"?callback", "body", "text/html"},
 			} {
-				res, body := pollImmediate(t, pc, "/sub/"+id+tc.query, pollEpoch)
+				res, body := pollNow(t, pc, "/sub/"+id+tc.query, sinceEpoch)
 				if res.Status != http.StatusOK || body != tc.body || res.Header("Content-Type") != tc.contentType {
 					t.Errorf("%s: %d %q Content-Type %q, want 200 %q %q",
 						tc.query, res.Status, body, res.Header("Content-Type"), tc.body, tc.contentType)

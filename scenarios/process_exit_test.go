@@ -1,7 +1,6 @@
 package scenarios_test
 
 import (
-	"bufio"
 	"fmt"
 	"net"
 	"net/http"
@@ -56,13 +55,7 @@ func startLifecycleCaddy(t *testing.T, site string) *lifecycleProcess {
 // dial opens a raw connection to the process.
 func (p *lifecycleProcess) dial(t *testing.T) *rawConn {
 	t.Helper()
-	conn, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(waitLimit))
-	return &rawConn{t: t, conn: conn, r: bufio.NewReader(conn)}
+	return dialRawAt(t, p.addr, waitLimit)
 }
 
 // stop sends SIGTERM and waits for the process to exit.

@@ -12,31 +12,14 @@ import (
 // Tests for docs/SCENARIOS.md "misc/spec/publisher/publish_messages_spec.rb" and
 // "misc/spec/publisher/channel_id_collision_spec.rb".
 
-// pubscMessagesConfig is the baseline change of publish_messages_spec.rb:
+// publishMessagesConfig is the baseline change of publish_messages_spec.rb:
 // header off, template `~text~` (or the given one), footer off, ping off.
-func pubscMessagesConfig(template string) config {
-	return config{Sub: map[string]string{
-		"header_template":       "",
-		"message_template":      pubscQ(template),
-		"footer_template":       "",
-		"ping_message_interval": "",
-	}}
+func publishMessagesConfig(template string) config {
+	return config{Sub: mergeSettings(plainSub, map[string]string{"message_template": backquoted(template)})}
 }
 
-// pubscSubscribeReady opens a streaming subscriber on path and waits until
-// the channel ch counts it (n subscriptions in all).
-func pubscSubscribeReady(t *testing.T, path, ch string, n int) *rawConn {
-	t.Helper()
-	sub, head := subscribe(t, path)
-	if head.Status != http.StatusOK {
-		t.Fatalf("subscriber %s: status %d", path, head.Status)
-	}
-	waitSubscribers(t, ch, n)
-	return sub
-}
-
-// pubscJSONChunk decodes a JSON message chunk into string fields.
-func pubscJSONChunk(t *testing.T, chunk string) map[string]string {
+// decodeMessage decodes a JSON message chunk into string fields.
+func decodeMessage(t *testing.T, chunk string) map[string]string {
 	t.Helper()
 	var v map[string]string
 	if err := json.Unmarshal([]byte(strings.TrimSuffix(chunk, "\r\n")), &v); err != nil {
@@ -48,11 +31,11 @@ func pubscJSONChunk(t *testing.T, chunk string) map[string]string {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #1 and #2 (POST, PUT)
 func TestPublisherPublishReceived(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig("~text~"))
+	load(t, publishMessagesConfig("~text~"))
 	for _, method := range []string{http.MethodPost, http.MethodPut} {
 		t.Run(method, func(t *testing.T) {
 			ch := channelID(t)
-			sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+			sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 			res := do(t, method, "/pub?id="+ch, "published unique message")
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("%s: status %d", method, res.StatusCode)
@@ -67,7 +50,7 @@ func TestPublisherPublishReceived(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #3
 func TestPublisherPublishBinaryBody(t *testing.T) {
 	t.Parallel()
-	c := pubscMessagesConfig("~text~")
+	c := publishMessagesConfig("~text~")
 	c.Pub = map[string]string{"max_body_size": "130k"}
 	c.Sub["subscriber_connection_ttl"] = "1s"
 	load(t, c)
@@ -78,15 +61,16 @@ func TestPublisherPublishBinaryBody(t *testing.T) {
 		}
 	}
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	publish(t, ch, string(body))
 	// The TTL of 1 s ends the body: it must be exactly the message.
 	if got := sub.rest(); got != string(body) {
-		t.Fatalf("received %d bytes, want the %d bytes published (equal prefix %d)", len(got), len(body), pubscCommonPrefix(got, string(body)))
+		t.Fatalf("received %d bytes, want the %d bytes published (equal prefix %d)", len(got), len(body), commonPrefixLen(got, string(body)))
 	}
 }
 
-func pubscCommonPrefix(a, b string) int {
+// commonPrefixLen is the length of the longest common prefix of a and b.
+func commonPrefixLen(a, b string) int {
 	n := 0
 	for n < len(a) && n < len(b) && a[n] == b[n] {
 		n++
@@ -97,7 +81,7 @@ func pubscCommonPrefix(a, b string) int {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #4
 func TestPublisherPublishLargeMessages(t *testing.T) {
 	t.Parallel()
-	c := pubscMessagesConfig("~text~")
+	c := publishMessagesConfig("~text~")
 	c.Global = map[string]string{"shared_memory_size": "15m"}
 	c.Pub = map[string]string{"max_body_size": "5m"}
 	// Upstream's 5s; longer here, so that a slow (race-enabled) run is not
@@ -115,25 +99,22 @@ func TestPublisherPublishLargeMessages(t *testing.T) {
 	}
 	small := "^|" + strings.Repeat("0123456789", 1020) + "|$" + "B"
 
-	first := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	first := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	publish(t, ch, large)
-	if got := pubscRead(first, len(large)); got != large {
-		t.Fatalf("first subscriber: %d bytes, equal prefix %d", len(got), pubscCommonPrefix(got, large))
+	if got := first.chunkBytes(len(large)); got != large {
+		t.Fatalf("first subscriber: %d bytes, equal prefix %d", len(got), commonPrefixLen(got, large))
 	}
 
 	// A new subscriber asking for the last stored message gets it.
-	second, head := subscribe(t, "/sub/"+ch+".b1")
-	if head.Status != http.StatusOK {
-		t.Fatalf("second subscriber: status %d", head.Status)
-	}
-	if got := pubscRead(second, len(large)); got != large {
-		t.Fatalf("second subscriber: %d bytes, equal prefix %d", len(got), pubscCommonPrefix(got, large))
+	second, _ := subscribeOK(t, "/sub/"+ch+".b1")
+	if got := second.chunkBytes(len(large)); got != large {
+		t.Fatalf("second subscriber: %d bytes, equal prefix %d", len(got), commonPrefixLen(got, large))
 	}
 	waitSubscribers(t, ch, 2)
 
 	publish(t, ch, small)
 	for name, sub := range map[string]*rawConn{"first": first, "second": second} {
-		if got := pubscRead(sub, len(small)); got != small {
+		if got := sub.chunkBytes(len(small)); got != small {
 			t.Errorf("%s subscriber: second message %q, want %d bytes", name, got, len(small))
 		}
 	}
@@ -144,7 +125,7 @@ func TestPublisherPublishLargeMessages(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #5
 func TestPublisherPublishTextWithTemplateTokens(t *testing.T) {
 	t.Parallel()
-	c := pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~","tag": "~tag~"}`)
+	c := publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~","tag": "~tag~"}`)
 	c.Pub = map[string]string{"max_body_size": "2000k"}
 	loadFresh(t, c)
 	t.Cleanup(func() { resetStore(t) })
@@ -166,9 +147,9 @@ func TestPublisherPublishTextWithTemplateTokens(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #6
 func TestPublisherPublishManyMessages(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig("~text~|"))
+	load(t, publishMessagesConfig("~text~|"))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	const perConn, conns = 500, 3
 	for i := 0; i < conns*perConn; i += perConn {
 		c := dialRaw(t)
@@ -203,45 +184,37 @@ func TestPublisherPublishManyMessages(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #7
 func TestPublisherPublishEventID(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~"}`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~"}`))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	publish(t, ch, "test message", "Event-Id", "event_id_with_generic_text_01")
-	msg := pubscJSONChunk(t, sub.mustChunk())
+	msg := decodeMessage(t, sub.mustChunk())
 	want := map[string]string{"id": "1", "channel": ch, "text": "test message", "event_id": "event_id_with_generic_text_01"}
-	for k, v := range want {
-		if msg[k] != v {
-			t.Errorf("%s = %q, want %q (message %v)", k, msg[k], v, msg)
-		}
-	}
+	expectFields(t, msg, want)
 }
 
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #8
 func TestPublisherPublishEventType(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_type": "~event-type~"}`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_type": "~event-type~"}`))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	// The header name is sent as spelled: matching is case-insensitive.
 	publish(t, ch, "test message", "Event-type", "event_type_with_generic_text_01")
-	msg := pubscJSONChunk(t, sub.mustChunk())
+	msg := decodeMessage(t, sub.mustChunk())
 	want := map[string]string{"id": "1", "channel": ch, "text": "test message", "event_type": "event_type_with_generic_text_01"}
-	for k, v := range want {
-		if msg[k] != v {
-			t.Errorf("%s = %q, want %q (message %v)", k, msg[k], v, msg)
-		}
-	}
+	expectFields(t, msg, want)
 }
 
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #9
 func TestPublisherPublishEventIDNearMiss(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~"}`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "event_id": "~event-id~"}`))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	for i, header := range []string{"Event-Ids", "Event-I"} {
 		publish(t, ch, "test message", header, "event_id_with_generic_text_01")
-		msg := pubscJSONChunk(t, sub.mustChunk())
+		msg := decodeMessage(t, sub.mustChunk())
 		if msg["id"] != fmt.Sprint(i+1) || msg["channel"] != ch || msg["text"] != "test message" || msg["event_id"] != "" {
 			t.Errorf("with %s: message %v, want id %d and an empty event_id", header, msg, i+1)
 		}
@@ -251,13 +224,13 @@ func TestPublisherPublishEventIDNearMiss(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #10
 func TestPublisherPublishTimeToken(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "publish_time": "~time~"}`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "publish_time": "~time~"}`))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	before := time.Now().Unix()
 	publish(t, ch, "test message")
 	after := time.Now().Unix()
-	msg := pubscJSONChunk(t, sub.mustChunk())
+	msg := decodeMessage(t, sub.mustChunk())
 	if msg["id"] != "1" || msg["channel"] != ch || msg["text"] != "test message" {
 		t.Errorf("message %v", msg)
 	}
@@ -276,13 +249,13 @@ func TestPublisherPublishTimeToken(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #11
 func TestPublisherPublishTagToken(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "tag": "~tag~"}\r\n`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "tag": "~tag~"}\r\n`))
 	// The tag counts publishes of the same second store-wide (docs/PROTOCOL.md
 	// §1.3): publish right after a second starts, and try again in the
 	// rare case the two publishes straddled a second boundary.
 	for attempt := 1; ; attempt++ {
 		ch := channelID(t)
-		sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+		sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 		now := time.Now()
 		time.Sleep(now.Truncate(time.Second).Add(time.Second + 5*time.Millisecond).Sub(now))
 		first := time.Now().Unix()
@@ -297,7 +270,7 @@ func TestPublisherPublishTagToken(t *testing.T) {
 			if !strings.HasSuffix(line, "\r\n") {
 				t.Errorf("line %q does not end in CRLF", line)
 			}
-			msg := pubscJSONChunk(t, line)
+			msg := decodeMessage(t, line)
 			n := fmt.Sprint(i + 1)
 			if msg["id"] != n || msg["tag"] != n || msg["channel"] != ch || msg["text"] != "test message" {
 				t.Errorf("message %d: %v, want id %s and tag %s", i+1, msg, n, n)
@@ -310,12 +283,12 @@ func TestPublisherPublishTagToken(t *testing.T) {
 // docs/SCENARIOS.md publisher/publish_messages_spec.rb #12
 func TestPublisherPublishSizeToken(t *testing.T) {
 	t.Parallel()
-	load(t, pubscMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "size": "~size~"}\r\n`))
+	load(t, publishMessagesConfig(`{"id": "~id~", "channel": "~channel~", "text": "~text~", "size": "~size~"}\r\n`))
 	ch := channelID(t)
-	sub := pubscSubscribeReady(t, "/sub/"+ch, ch, 1)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
 	for i, body := range []string{"test message", "test messagea"} {
 		publish(t, ch, body)
-		msg := pubscJSONChunk(t, sub.mustChunk())
+		msg := decodeMessage(t, sub.mustChunk())
 		if want := fmt.Sprint(len(body)); msg["size"] != want || msg["id"] != fmt.Sprint(i+1) || msg["text"] != body {
 			t.Errorf("message %d: %v, want size %s", i+1, msg, want)
 		}
@@ -333,12 +306,12 @@ func TestPublisherChannelIDCollision(t *testing.T) {
 		}
 	}
 	for _, id := range []string{"A", "plumless", "buckeroo", "B", "fc0591", "123rainerbommert", "C", "a1sellers", "advertees", "D"} {
-		res := do(t, http.MethodGet, "/channels-stats?id="+id, "", "Accept", "application/json")
+		res := statsAnswer(t, id)
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("stats %s: status %d", id, res.StatusCode)
 			continue
 		}
-		if got := pubscChannelOf(t, res.body); got != id {
+		if got := jsonField(t, res.body, "channel"); got != id {
 			t.Errorf("stats %s: channel %q", id, got)
 		}
 	}

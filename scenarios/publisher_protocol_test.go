@@ -3,7 +3,6 @@ package scenarios_test
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -15,7 +14,7 @@ import (
 // the anti-cache headers.
 func TestPublisherCORSOnEveryResponse(t *testing.T) {
 	t.Parallel()
-	for _, m := range pubscModes {
+	for _, m := range publisherModes {
 		t.Run(m.name, func(t *testing.T) {
 			load(t, config{PubMode: m.mode, Pub: map[string]string{"allowed_origins": "custom.domain.com"}})
 			ch := channelID(t)
@@ -23,12 +22,12 @@ func TestPublisherCORSOnEveryResponse(t *testing.T) {
 				t.Helper()
 				t.Run(name, func(t *testing.T) {
 					if headerOnly {
-						pubscHeaderOnly(t, res, status, explain)
+						expectHeaderOnly(t, res, status, explain)
 					} else if res.StatusCode != status {
 						t.Errorf("status %d, want %d", res.StatusCode, status)
 					}
-					pubscExpectCORS(t, res.Header, "custom.domain.com", m.allow)
-					pubscExpectAntiCache(t, res.Header)
+					expectCORS(t, res.Header, "custom.domain.com", m.allow)
+					expectAntiCache(t, res.Header)
 				})
 			}
 			check("OPTIONS", do(t, http.MethodOptions, "/pub?id="+ch, ""), http.StatusOK, "", true)
@@ -59,8 +58,9 @@ func TestPublisherCORSOnEveryResponse(t *testing.T) {
 	}
 }
 
-// pubscChunked sends a POST with a chunked body made of the given chunks.
-func pubscChunked(c *rawConn, path string, chunks ...string) *rawResponse {
+// postChunked sends a POST with a chunked body made of the given chunks
+// and reads the head of the answer.
+func postChunked(c *rawConn, path string, chunks ...string) *rawResponse {
 	c.t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "POST %s HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n", path)
@@ -79,12 +79,12 @@ func pubscChunked(c *rawConn, path string, chunks ...string) *rawResponse {
 func TestPublisherBodySizeChunked(t *testing.T) {
 	t.Parallel()
 	load(t, config{Pub: map[string]string{"max_body_size": "2k"}})
-	body := pubscBody(40, 10) // 4042 bytes
+	body := upstreamBody(40, 10) // 4042 bytes
 
 	t.Run("chunked_overflow", func(t *testing.T) {
 		ch := channelID(t)
 		chunks := []string{body[:1000], body[1000:2000], body[2000:3000], body[3000:]}
-		if head := pubscChunked(dialRaw(t), "/pub?id="+ch, chunks...); head.Status != http.StatusRequestEntityTooLarge {
+		if head := postChunked(dialRaw(t), "/pub?id="+ch, chunks...); head.Status != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %q, want 413", head.StatusLine)
 		}
 		// Nothing was published (the channel itself may exist).
@@ -98,11 +98,11 @@ func TestPublisherBodySizeChunked(t *testing.T) {
 	t.Run("chunked_within_limit", func(t *testing.T) {
 		ch := channelID(t)
 		c := dialRaw(t)
-		head := pubscChunked(c, "/pub?id="+ch, body[:1000], body[1000:2000])
+		head := postChunked(c, "/pub?id="+ch, body[:1000], body[1000:2000])
 		if head.Status != http.StatusOK {
 			t.Fatalf("status %q, want 200", head.StatusLine)
 		}
-		if got, want := c.readBody(head), pubscSingle(ch, 1, 1, 0); got != want {
+		if got, want := c.readBody(head), channelInfoJSON(ch, 1, 1, 0); got != want {
 			t.Fatalf("body %q, want %q", got, want)
 		}
 	})
@@ -112,7 +112,7 @@ func TestPublisherBodySizeChunked(t *testing.T) {
 		if res := do(t, http.MethodPost, "/pub?id="+ch, body); res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %d, want 413", res.StatusCode)
 		}
-		pubscHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch, ""), http.StatusNotFound, "")
+		expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch, ""), http.StatusNotFound, "")
 	})
 
 	t.Run("exactly_max", func(t *testing.T) {
@@ -131,15 +131,15 @@ func TestPublisherEmptyBody(t *testing.T) {
 	load(t, config{})
 	t.Run("content_length", func(t *testing.T) {
 		ch := channelID(t)
-		pubscHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+ch, ""), http.StatusBadRequest, "Empty post requests are not allowed.")
+		expectHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+ch, ""), http.StatusBadRequest, "Empty post requests are not allowed.")
 		res := do(t, http.MethodGet, "/pub?id="+ch, "")
-		if res.StatusCode != http.StatusOK || res.body != pubscSingle(ch, 0, 0, 0) {
+		if res.StatusCode != http.StatusOK || res.body != channelInfoJSON(ch, 0, 0, 0) {
 			t.Fatalf("GET after the empty POST: status %d body %q, want the created channel", res.StatusCode, res.body)
 		}
 	})
 	t.Run("chunked", func(t *testing.T) {
 		ch := channelID(t)
-		head := pubscChunked(dialRaw(t), "/pub?id="+ch)
+		head := postChunked(dialRaw(t), "/pub?id="+ch)
 		if head.Status != http.StatusBadRequest || head.Header("X-Nginx-PushStream-Explain") != "Empty post requests are not allowed." {
 			t.Fatalf("head %q\r\n%s", head.StatusLine, head.Head)
 		}
@@ -148,7 +148,7 @@ func TestPublisherEmptyBody(t *testing.T) {
 		}
 	})
 	t.Run("put", func(t *testing.T) {
-		pubscHeaderOnly(t, do(t, http.MethodPut, "/pub?id="+channelID(t), ""), http.StatusBadRequest, "Empty post requests are not allowed.")
+		expectHeaderOnly(t, do(t, http.MethodPut, "/pub?id="+channelID(t), ""), http.StatusBadRequest, "Empty post requests are not allowed.")
 	})
 }
 
@@ -167,23 +167,23 @@ func TestPublisherGetInfoGroupWithMissingID(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("group: status %d, Content-Type %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
-	m := pubscGroupHead.FindStringSubmatchIndex(res.body)
+	m := groupHeadRe.FindStringSubmatchIndex(res.body)
 	if m == nil {
 		t.Fatalf("group body %q has no group head", res.body)
 	}
-	items := strings.TrimSuffix(pubscSingle(ch1, 1, 1, 0), "\r\n") + ",\r\n" + strings.TrimSuffix(pubscSingle(ch2, 2, 2, 0), "\r\n") + "\r\n]}\r\n"
+	items := strings.TrimSuffix(channelInfoJSON(ch1, 1, 1, 0), "\r\n") + ",\r\n" + strings.TrimSuffix(channelInfoJSON(ch2, 2, 2, 0), "\r\n") + "\r\n]}\r\n"
 	if got := res.body[m[1]:]; got != items {
 		t.Fatalf("group items %q, want %q", got, items)
 	}
 
 	res = do(t, http.MethodGet, "/pub?id="+missing+"/"+ch2, "")
-	if res.StatusCode != http.StatusOK || res.body != pubscSingle(ch2, 2, 2, 0) {
+	if res.StatusCode != http.StatusOK || res.body != channelInfoJSON(ch2, 2, 2, 0) {
 		t.Fatalf("one of two found: status %d body %q, want the single form", res.StatusCode, res.body)
 	}
 
-	pubscHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+missing+"/"+missing+"x", ""), http.StatusNotFound, "")
+	expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+missing+"/"+missing+"x", ""), http.StatusNotFound, "")
 	// GET did not create the missing channels.
-	pubscHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+missing, ""), http.StatusNotFound, "")
+	expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+missing, ""), http.StatusNotFound, "")
 }
 
 // docs/PROTOCOL.md §4.1: DELETE on a normal publisher is a 405 and deletes
@@ -194,12 +194,12 @@ func TestPublisherDeleteInNormalMode(t *testing.T) {
 	ch := channelID(t)
 	publish(t, ch, "body")
 	res := do(t, http.MethodDelete, "/pub?id="+ch, "")
-	pubscHeaderOnly(t, res, http.StatusMethodNotAllowed, "")
+	expectHeaderOnly(t, res, http.StatusMethodNotAllowed, "")
 	if got := res.Header.Get("Allow"); got != "GET, POST, PUT" {
 		t.Errorf("Allow %q, want %q", got, "GET, POST, PUT")
 	}
-	pubscExpectAntiCache(t, res.Header)
-	if res := do(t, http.MethodGet, "/pub?id="+ch, ""); res.StatusCode != http.StatusOK || res.body != pubscSingle(ch, 1, 1, 0) {
+	expectAntiCache(t, res.Header)
+	if res := do(t, http.MethodGet, "/pub?id="+ch, ""); res.StatusCode != http.StatusOK || res.body != channelInfoJSON(ch, 1, 1, 0) {
 		t.Fatalf("channel after DELETE: status %d body %q", res.StatusCode, res.body)
 	}
 }
@@ -213,30 +213,29 @@ func TestPublisherHeaderSpelling(t *testing.T) {
 	ch := channelID(t)
 	expectLine := func(what string, head *rawResponse, line string) {
 		t.Helper()
-		re := regexp.MustCompile(`(^|\r\n)` + regexp.QuoteMeta(line) + `(\r\n|$)`)
-		if !re.MatchString(head.Head) {
+		if !head.hasLine(line) {
 			t.Errorf("%s: head lacks the exact line %q:\n%s", what, line, head.Head)
 		}
 	}
 	c := dialRaw(t)
-	head, _ := pubscRoundTrip(c, http.MethodGet, "/pub?id=", "")
+	head, _ := c.roundTrip(http.MethodGet, "/pub?id=", "")
 	expectLine("no id", head, "X-Nginx-PushStream-Explain: No channel id provided.")
 	expectLine("no id", head, "Access-Control-Allow-Origin: custom.domain.com")
 	expectLine("no id", head, "Access-Control-Allow-Methods: GET, POST, PUT, DELETE")
-	expectLine("no id", head, "Access-Control-Allow-Headers: If-Modified-Since,If-None-Match,Etag,Event-Id,Event-Type,Last-Event-Id")
+	expectLine("no id", head, "Access-Control-Allow-Headers: "+corsAllowHeaders)
 	expectLine("no id", head, "Expires: Thu, 01 Jan 1970 00:00:01 GMT")
 	expectLine("no id", head, "Cache-Control: no-cache, no-store, must-revalidate")
 
-	head, _ = pubscRoundTrip(c, http.MethodPost, "/pub?id=ALL", "x")
+	head, _ = c.roundTrip(http.MethodPost, "/pub?id=ALL", "x")
 	expectLine("ALL", head, "X-Nginx-PushStream-Explain: Channel id not authorized for this method.")
 
-	head, _ = pubscRoundTrip(c, http.MethodPatch, "/pub?id="+ch, "")
+	head, _ = c.roundTrip(http.MethodPatch, "/pub?id="+ch, "")
 	expectLine("PATCH", head, "Allow: GET, POST, PUT, DELETE")
 
-	if head, _ = pubscRoundTrip(c, http.MethodPost, "/pub?id="+ch, "x"); head.Status != http.StatusOK {
+	if head, _ = c.roundTrip(http.MethodPost, "/pub?id="+ch, "x"); head.Status != http.StatusOK {
 		t.Fatalf("POST: %q", head.StatusLine)
 	}
-	head, _ = pubscRoundTrip(c, http.MethodDelete, "/pub?id="+ch, "")
+	head, _ = c.roundTrip(http.MethodDelete, "/pub?id="+ch, "")
 	expectLine("DELETE", head, "X-Nginx-PushStream-Explain: Channel deleted.")
 }
 
@@ -250,19 +249,19 @@ func TestPublisherPathErrors(t *testing.T) {
 
 	t.Run("earlier_channels_stay", func(t *testing.T) {
 		ch := channelID(t)
-		pubscHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+ch+"/ALL", "x"), http.StatusForbidden, "Channel id not authorized for this method.")
-		if res := do(t, http.MethodGet, "/pub?id="+ch, ""); res.StatusCode != http.StatusOK || res.body != pubscSingle(ch, 0, 0, 0) {
+		expectHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+ch+"/ALL", "x"), http.StatusForbidden, "Channel id not authorized for this method.")
+		if res := do(t, http.MethodGet, "/pub?id="+ch, ""); res.StatusCode != http.StatusOK || res.body != channelInfoJSON(ch, 0, 0, 0) {
 			t.Fatalf("channel before the refused id: status %d body %q, want created and empty", res.StatusCode, res.body)
 		}
 	})
 
 	t.Run("events_channel", func(t *testing.T) {
 		const explain = "Only internal routines can change events channel."
-		pubscHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+events, "x"), http.StatusForbidden, explain)
-		pubscHeaderOnly(t, do(t, http.MethodPut, "/pub?id="+events, "x"), http.StatusForbidden, explain)
-		pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+events, ""), http.StatusForbidden, explain)
+		expectHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+events, "x"), http.StatusForbidden, explain)
+		expectHeaderOnly(t, do(t, http.MethodPut, "/pub?id="+events, "x"), http.StatusForbidden, explain)
+		expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+events, ""), http.StatusForbidden, explain)
 		res := do(t, http.MethodGet, "/pub?id="+events, "")
-		if res.StatusCode != http.StatusOK || pubscChannelOf(t, res.body) != events {
+		if res.StatusCode != http.StatusOK || jsonField(t, res.body, "channel") != events {
 			t.Fatalf("GET of the events channel: status %d body %q", res.StatusCode, res.body)
 		}
 	})
@@ -274,7 +273,7 @@ func TestPublisherBacktrackIgnored(t *testing.T) {
 	load(t, config{})
 	ch := channelID(t)
 	res := publish(t, ch+".b2", "x")
-	if res.body != pubscSingle(ch, 1, 1, 0) {
+	if res.body != channelInfoJSON(ch, 1, 1, 0) {
 		t.Fatalf("POST %s.b2: body %q, want the info of %s", ch, res.body, ch)
 	}
 }

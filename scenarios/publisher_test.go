@@ -1,10 +1,8 @@
 package scenarios_test
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -12,46 +10,26 @@ import (
 )
 
 // Tests for docs/SCENARIOS.md "misc/spec/publisher/properties_spec.rb".
-// Helpers of the publisher test files carry the prefix pubsc.
 
-// pubscModes are the two publisher modes examples 1-25 run in, with the
+// publisherModes are the two publisher modes examples 1-25 run in, with the
 // methods each one allows.
-var pubscModes = []struct {
+var publisherModes = []struct {
 	name, mode, allow string
 }{
 	{"normal", "", "GET, POST, PUT"},
 	{"admin", "admin", "GET, POST, PUT, DELETE"},
 }
 
-// pubscAccept is the Accept header the upstream publisher examples send.
-var pubscAccept = []string{"Accept", "text/html"}
+// htmlAccept is the Accept header the upstream publisher examples send.
+var htmlAccept = []string{"Accept", "text/html"}
 
-// pubscQ quotes a Caddyfile token with backticks, so that quotes and
-// braces inside templates need no escaping.
-func pubscQ(s string) string { return "`" + s + "`" }
+// propertiesJSONTemplate is the message template of properties examples 30-37.
+const propertiesJSONTemplate = `{"id":"~id~", "channel":"~channel~", "text":"~text~"}`
 
-// pubscJSONTemplate is the message template of properties examples 30-37.
-const pubscJSONTemplate = `{"id":"~id~", "channel":"~channel~", "text":"~text~"}`
-
-// pubscGzipSite puts Caddy's encode in front of the handlers (the nginx
-// `gzip on` of the upstream gzip contexts). minimum_length 1 plays the role
-// of nginx's gzip_min_length 20: Caddy's default of 512 bytes would leave
-// the short channel info uncompressed.
-const pubscGzipSite = `encode {
-		gzip
-		minimum_length 1
-	}`
-
-// pubscSummary returns the summarized statistics.
-func pubscSummary(t *testing.T) map[string]any {
+// expectSummary checks fields of the summarized statistics.
+func expectSummary(t *testing.T, started time.Time, want map[string]int) {
 	t.Helper()
-	return stats(t, "")
-}
-
-// pubscExpectSummary checks fields of the summarized statistics.
-func pubscExpectSummary(t *testing.T, started time.Time, want map[string]int) {
-	t.Helper()
-	sum := pubscSummary(t)
+	sum := stats(t, "")
 	for k, v := range want {
 		if got := num(t, sum, k); got != v {
 			t.Errorf("summary %s = %d, want %d (%v after the store started; summary %v)", k, got, v, time.Since(started).Round(time.Millisecond), sum)
@@ -59,86 +37,14 @@ func pubscExpectSummary(t *testing.T, started time.Time, want map[string]int) {
 	}
 }
 
-// pubscExplain returns the explain header of a response.
-func pubscExplain(res response) string {
-	return res.Header.Get("X-Nginx-PushStream-Explain")
-}
-
-// pubscHeaderOnly checks a header-only answer (docs/PROTOCOL.md §0.3): status,
-// empty body, Content-Length 0, no Content-Type and the explain text
-// ("" = no explain header at all).
-func pubscHeaderOnly(t *testing.T, res response, status int, explain string) {
-	t.Helper()
-	if res.StatusCode != status {
-		t.Errorf("status %d, want %d (explain %q)", res.StatusCode, status, pubscExplain(res))
-	}
-	if res.body != "" {
-		t.Errorf("body %q, want none", res.body)
-	}
-	if cl := res.Header.Get("Content-Length"); cl != "0" {
-		t.Errorf("Content-Length %q, want 0", cl)
-	}
-	if ct := res.Header.Get("Content-Type"); ct != "" {
-		t.Errorf("Content-Type %q on a header-only answer", ct)
-	}
-	values := res.Header.Values("X-Nginx-PushStream-Explain")
-	switch {
-	case explain == "" && len(values) != 0:
-		t.Errorf("explain header %q, want none", values)
-	case explain != "" && (len(values) != 1 || values[0] != explain):
-		t.Errorf("explain header %q, want %q", values, explain)
-	}
-}
-
-// pubscSingle is the single-channel JSON form (docs/PROTOCOL.md §7.3).
-func pubscSingle(id string, published, stored, subscribers int) string {
-	return fmt.Sprintf(`{"channel": "%s", "published_messages": %d, "stored_messages": %d, "subscribers": %d}`+"\r\n", id, published, stored, subscribers)
-}
-
-// pubscRead reads chunks until n bytes arrived; it fails if the body ends
-// first.
-func pubscRead(c *rawConn, n int) string {
-	c.t.Helper()
-	var b strings.Builder
-	for b.Len() < n {
-		b.WriteString(c.mustChunk())
-	}
-	return b.String()
-}
-
-// pubscBody builds the upstream test bodies: `^`, rows times (`0123456789`
+// upstreamBody builds the upstream test bodies: `^`, rows times (`0123456789`
 // repeated reps times + `|`), `$`.
-func pubscBody(rows, reps int) string {
+func upstreamBody(rows, reps int) string {
 	return "^" + strings.Repeat(strings.Repeat("0123456789", reps)+"|", rows) + "$"
 }
 
-// pubscGunzip decompresses a gzip body.
-func pubscGunzip(t *testing.T, body string) string {
-	t.Helper()
-	zr, err := gzip.NewReader(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("gzip body %q: %v", body, err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatalf("gunzip: %v", err)
-	}
-	return string(b)
-}
-
-// pubscChannelOf decodes a JSON body and returns its "channel" field.
-func pubscChannelOf(t *testing.T, body string) string {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal([]byte(body), &v); err != nil {
-		t.Fatalf("decoding %q: %v", body, err)
-	}
-	s, _ := v["channel"].(string)
-	return s
-}
-
-// pubscDeleted is the channel-deleted message of pubscJSONTemplate.
-func pubscDeleted(id, text string) string {
+// deletedMessage is the channel-deleted message of propertiesJSONTemplate.
+func deletedMessage(id, text string) string {
 	return `{"id":"-2", "channel":"` + id + `", "text":"` + text + `"}`
 }
 
@@ -146,31 +52,33 @@ func pubscDeleted(id, text string) string {
 // admin mode.
 func TestPublisherProperties(t *testing.T) {
 	t.Parallel()
-	for _, m := range pubscModes {
+	for _, m := range publisherModes {
 		t.Run(m.name, func(t *testing.T) {
-			pubscPropertiesBothModes(t, m.mode, m.allow)
+			propertiesInMode(t, m.mode, m.allow)
 		})
 	}
 }
 
-func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
+// propertiesInMode runs properties examples 1-25 on a publisher in mode,
+// which allows the methods allow.
+func propertiesInMode(t *testing.T, mode, allow string) {
 	// #1
 	t.Run("01_no_channel_id", func(t *testing.T) {
 		load(t, config{PubMode: mode})
-		res := do(t, http.MethodGet, "/pub?id=", "", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusBadRequest, "No channel id provided.")
+		res := do(t, http.MethodGet, "/pub?id=", "", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusBadRequest, "No channel id provided.")
 	})
 
 	// #2
 	t.Run("02_get_nonexistent", func(t *testing.T) {
 		load(t, config{PubMode: mode})
 		ch1, ch2 := channelID(t), channelID(t)
-		pubscHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch1, "", pubscAccept...), http.StatusNotFound, "")
-		res := do(t, http.MethodPost, "/pub?id="+ch2, "body", pubscAccept...)
+		expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch1, "", htmlAccept...), http.StatusNotFound, "")
+		res := do(t, http.MethodPost, "/pub?id="+ch2, "body", htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("POST: status %d body %q", res.StatusCode, res.body)
 		}
-		if got := pubscChannelOf(t, res.body); got != ch2 {
+		if got := jsonField(t, res.body, "channel"); got != ch2 {
 			t.Fatalf("channel %q, want %q", got, ch2)
 		}
 	})
@@ -179,15 +87,15 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	t.Run("03_get_existing", func(t *testing.T) {
 		load(t, config{PubMode: mode})
 		ch := channelID(t)
-		res := do(t, http.MethodPost, "/pub?id="+ch, "body", pubscAccept...)
-		if res.StatusCode != http.StatusOK || pubscChannelOf(t, res.body) != ch {
+		res := do(t, http.MethodPost, "/pub?id="+ch, "body", htmlAccept...)
+		if res.StatusCode != http.StatusOK || jsonField(t, res.body, "channel") != ch {
 			t.Fatalf("POST: status %d body %q", res.StatusCode, res.body)
 		}
-		res = do(t, http.MethodGet, "/pub?id="+ch, "", pubscAccept...)
+		res = do(t, http.MethodGet, "/pub?id="+ch, "", htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("GET: status %d body %q", res.StatusCode, res.body)
 		}
-		if got := pubscChannelOf(t, res.body); got != ch {
+		if got := jsonField(t, res.body, "channel"); got != ch {
 			t.Fatalf("channel %q, want %q", got, ch)
 		}
 	})
@@ -206,12 +114,12 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		for _, req := range []struct{ method, body string }{
 			{http.MethodGet, ""}, {http.MethodPut, "body"}, {http.MethodPost, ""},
 		} {
-			res := do(t, req.method, "/pub?id="+base+"_"+req.method, req.body, pubscAccept...)
+			res := do(t, req.method, "/pub?id="+base+"_"+req.method, req.body, htmlAccept...)
 			if res.StatusCode == http.StatusMethodNotAllowed {
 				t.Errorf("%s: 405", req.method)
 			}
 		}
-		res := do(t, http.MethodDelete, "/pub?id="+base+"_DELETE", "", pubscAccept...)
+		res := do(t, http.MethodDelete, "/pub?id="+base+"_DELETE", "", htmlAccept...)
 		if mode == "admin" {
 			if res.StatusCode == http.StatusMethodNotAllowed {
 				t.Errorf("admin DELETE: 405")
@@ -219,7 +127,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		} else if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != allow {
 			t.Errorf("normal DELETE: status %d Allow %q, want 405 %q", res.StatusCode, res.Header.Get("Allow"), allow)
 		}
-		res = do(t, http.MethodHead, "/pub?id="+base+"_HEAD", "", pubscAccept...)
+		res = do(t, http.MethodHead, "/pub?id="+base+"_HEAD", "", htmlAccept...)
 		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != allow {
 			t.Errorf("HEAD: status %d Allow %q, want 405 %q", res.StatusCode, res.Header.Get("Allow"), allow)
 		}
@@ -228,8 +136,8 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #5
 	t.Run("05_id_ALL", func(t *testing.T) {
 		load(t, config{PubMode: mode})
-		res := do(t, http.MethodPost, "/pub?id=ALL", "body", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusForbidden, "Channel id not authorized for this method.")
+		res := do(t, http.MethodPost, "/pub?id=ALL", "body", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusForbidden, "Channel id not authorized for this method.")
 	})
 
 	// #6
@@ -237,8 +145,8 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		load(t, config{PubMode: mode})
 		for _, id := range []string{"abcd*efgh", "*abcdefgh", "abcdefgh*"} {
 			t.Run(id, func(t *testing.T) {
-				res := do(t, http.MethodPost, "/pub?id="+id, "body", pubscAccept...)
-				pubscHeaderOnly(t, res, http.StatusForbidden, "Channel id not authorized for this method.")
+				res := do(t, http.MethodPost, "/pub?id="+id, "body", htmlAccept...)
+				expectHeaderOnly(t, res, http.StatusForbidden, "Channel id not authorized for this method.")
 			})
 		}
 	})
@@ -246,11 +154,11 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #7
 	t.Run("07_body_too_large", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "2k"}})
-		body := pubscBody(40, 10)
+		body := upstreamBody(40, 10)
 		if len(body) != 4042 {
 			t.Fatalf("body is %d bytes", len(body))
 		}
-		res := do(t, http.MethodPost, "/pub?id="+channelID(t), body, pubscAccept...)
+		res := do(t, http.MethodPost, "/pub?id="+channelID(t), body, htmlAccept...)
 		if res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Fatalf("status %d, want 413", res.StatusCode)
 		}
@@ -260,11 +168,11 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// the body lies between 1k and max_body_size.
 	t.Run("08_body_between_buffer_and_max", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "10k"}})
-		body := pubscBody(80, 10)
+		body := upstreamBody(80, 10)
 		if len(body) != 8082 {
 			t.Fatalf("body is %d bytes", len(body))
 		}
-		res := do(t, http.MethodPost, "/pub?id="+channelID(t), body, pubscAccept...)
+		res := do(t, http.MethodPost, "/pub?id="+channelID(t), body, htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("status %d body %q, want 200 with body", res.StatusCode, res.body)
 		}
@@ -273,7 +181,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #9
 	t.Run("09_body_under_max", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "10k"}})
-		res := do(t, http.MethodPost, "/pub?id="+channelID(t), pubscBody(40, 10), pubscAccept...)
+		res := do(t, http.MethodPost, "/pub?id="+channelID(t), upstreamBody(40, 10), htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("status %d body %q, want 200 with body", res.StatusCode, res.body)
 		}
@@ -284,7 +192,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"store_messages": "on"}})
 		ch := channelID(t)
 		for i := 1; i <= 2; i++ {
-			res := publish(t, ch, "published message", pubscAccept...)
+			res := publish(t, ch, "published message", htmlAccept...)
 			if got := num(t, jsonBody(t, res), "stored_messages"); got != i {
 				t.Fatalf("POST %d: stored_messages %d, want %d", i, got, i)
 			}
@@ -294,7 +202,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #11
 	t.Run("11_store_off", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"store_messages": "off"}})
-		res := publish(t, channelID(t), "published message", pubscAccept...)
+		res := publish(t, channelID(t), "published message", htmlAccept...)
 		if got := num(t, jsonBody(t, res), "stored_messages"); got != 0 {
 			t.Fatalf("stored_messages %d, want 0", got)
 		}
@@ -306,7 +214,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		ch := channelID(t)
 		var stored int
 		for i := 1; i <= 10; i++ {
-			res := publish(t, ch, fmt.Sprintf("published message %d", i), pubscAccept...)
+			res := publish(t, ch, fmt.Sprintf("published message %d", i), htmlAccept...)
 			stored = num(t, jsonBody(t, res), "stored_messages")
 		}
 		if stored != 4 {
@@ -317,8 +225,8 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #13
 	t.Run("13_id_length", func(t *testing.T) {
 		load(t, config{PubMode: mode, Global: map[string]string{"max_channel_id_length": "5"}})
-		res := do(t, http.MethodPost, "/pub?id=123456", "published message", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusBadRequest, "Channel id is too large.")
+		res := do(t, http.MethodPost, "/pub?id=123456", "published message", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusBadRequest, "Channel id is too large.")
 	})
 
 	// #14: the limit counts every live channel of the store, hence the
@@ -326,12 +234,12 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	t.Run("14_channel_limit", func(t *testing.T) {
 		loadFresh(t, config{PubMode: mode, Global: map[string]string{"max_number_of_channels": "1"}})
 		ch := channelID(t)
-		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", pubscAccept...)
+		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("first channel: status %d body %q", res.StatusCode, res.body)
 		}
-		res = do(t, http.MethodPost, "/pub?id="+ch+"2", "published message", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusForbidden, "Number of channels were exceeded.")
+		res = do(t, http.MethodPost, "/pub?id="+ch+"2", "published message", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusForbidden, "Number of channels were exceeded.")
 	})
 
 	// #15
@@ -342,20 +250,20 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 			Sub:     map[string]string{"wildcard_channel_max_qtd": "1"},
 		})
 		ch := "bd_" + channelID(t)
-		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", pubscAccept...)
+		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
 			t.Fatalf("first channel: status %d body %q", res.StatusCode, res.body)
 		}
-		res = do(t, http.MethodPost, "/pub?id="+ch+"2", "published message", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusForbidden, "Number of channels were exceeded.")
+		res = do(t, http.MethodPost, "/pub?id="+ch+"2", "published message", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusForbidden, "Number of channels were exceeded.")
 	})
 
 	// #16
 	t.Run("16_no_cors_by_default", func(t *testing.T) {
 		load(t, config{PubMode: mode})
 		ch := channelID(t)
-		publish(t, ch, "body", pubscAccept...)
-		res := do(t, http.MethodGet, "/pub?id="+ch, "", pubscAccept...)
+		publish(t, ch, "body", htmlAccept...)
+		res := do(t, http.MethodGet, "/pub?id="+ch, "", htmlAccept...)
 		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"} {
 			if v := res.Header.Values(h); len(v) != 0 {
 				t.Errorf("%s: %q, want none", h, v)
@@ -367,23 +275,23 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	t.Run("17_cors", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"allowed_origins": "custom.domain.com"}})
 		ch := channelID(t)
-		publish(t, ch, "body", pubscAccept...)
-		res := do(t, http.MethodGet, "/pub?id="+ch, "", pubscAccept...)
-		pubscExpectCORS(t, res.Header, "custom.domain.com", allow)
+		publish(t, ch, "body", htmlAccept...)
+		res := do(t, http.MethodGet, "/pub?id="+ch, "", htmlAccept...)
+		expectCORS(t, res.Header, "custom.domain.com", allow)
 	})
 
 	// #18
 	t.Run("18_cors_placeholder", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"allowed_origins": "{query.domain}"}})
-		res := do(t, http.MethodGet, "/pub?id="+channelID(t)+"&domain=test.com", "", pubscAccept...)
-		pubscExpectCORS(t, res.Header, "test.com", allow)
+		res := do(t, http.MethodGet, "/pub?id="+channelID(t)+"&domain=test.com", "", htmlAccept...)
+		expectCORS(t, res.Header, "test.com", allow)
 	})
 
 	// #19
 	t.Run("19_channel_info_on_publish_off", func(t *testing.T) {
 		load(t, config{PubMode: mode, Pub: map[string]string{"channel_info_on_publish": "off"}})
-		res := do(t, http.MethodPost, "/pub?id="+channelID(t), "published message", pubscAccept...)
-		pubscHeaderOnly(t, res, http.StatusOK, "")
+		res := do(t, http.MethodPost, "/pub?id="+channelID(t), "published message", htmlAccept...)
+		expectHeaderOnly(t, res, http.StatusOK, "")
 	})
 
 	// #20 [C]: the nginx `if ($arg_test)` becomes two publisher blocks
@@ -391,7 +299,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	t.Run("20_channels_path_by_matcher", func(t *testing.T) {
 		load(t, config{
 			PubMode: mode,
-			Site:    pubscPub2Site(mode, "test_{query.id}", "{query.id}", "on", "on"),
+			Site:    pub2Site(mode, "test_{query.id}", "{query.id}", "on", "on"),
 			Sub:     map[string]string{"header_template": "", "footer_template": "", "subscriber_connection_ttl": "1s"},
 		})
 		ch := channelID(t)
@@ -399,10 +307,10 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		test, _ := subscribe(t, "/sub/test_"+ch)
 		waitSubscribers(t, ch, 1)
 		waitSubscribers(t, "test_"+ch, 1)
-		if res := do(t, http.MethodPost, "/pub2?id="+ch, "published message", pubscAccept...); res.StatusCode != http.StatusOK {
+		if res := do(t, http.MethodPost, "/pub2?id="+ch, "published message", htmlAccept...); res.StatusCode != http.StatusOK {
 			t.Fatalf("POST /pub2: status %d", res.StatusCode)
 		}
-		if res := do(t, http.MethodPost, "/pub2?id="+ch+"&test=1", "published message", pubscAccept...); res.StatusCode != http.StatusOK {
+		if res := do(t, http.MethodPost, "/pub2?id="+ch+"&test=1", "published message", htmlAccept...); res.StatusCode != http.StatusOK {
 			t.Fatalf("POST /pub2 with test: status %d", res.StatusCode)
 		}
 		if got, want := plain.rest(), "<script>p(1,'"+ch+"','published message');</script>"; got != want {
@@ -415,9 +323,9 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 
 	// #21 [C]: store_messages chosen by matcher.
 	t.Run("21_store_messages_by_matcher", func(t *testing.T) {
-		load(t, config{PubMode: mode, Site: pubscPub2Site(mode, "{query.id}", "{query.id}", "on", "off")})
+		load(t, config{PubMode: mode, Site: pub2Site(mode, "{query.id}", "{query.id}", "on", "off")})
 		ch := channelID(t)
-		res := do(t, http.MethodPost, "/pub2?id="+ch, "published message", pubscAccept...)
+		res := do(t, http.MethodPost, "/pub2?id="+ch, "published message", htmlAccept...)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("POST: status %d", res.StatusCode)
 		}
@@ -425,7 +333,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		if num(t, v, "published_messages") != 1 || num(t, v, "stored_messages") != 0 {
 			t.Errorf("without test: %v, want published 1 stored 0", v)
 		}
-		res = do(t, http.MethodPost, "/pub2?id="+ch+"&test=1", "published message", pubscAccept...)
+		res = do(t, http.MethodPost, "/pub2?id="+ch+"&test=1", "published message", htmlAccept...)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("POST with test: status %d", res.StatusCode)
 		}
@@ -438,25 +346,25 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	// #22
 	t.Run("22_anti_cache", func(t *testing.T) {
 		load(t, config{PubMode: mode})
-		res := do(t, http.MethodGet, "/pub?id="+channelID(t), "", pubscAccept...)
-		pubscExpectAntiCache(t, res.Header)
+		res := do(t, http.MethodGet, "/pub?id="+channelID(t), "", htmlAccept...)
+		expectAntiCache(t, res.Header)
 	})
 
 	// #23 [C]: nginx gzip becomes Caddy encode.
 	t.Run("23_gzip_get", func(t *testing.T) {
-		load(t, config{PubMode: mode, Site: pubscGzipSite})
+		load(t, config{PubMode: mode, Site: gzipSite})
 		ch := channelID(t)
-		publish(t, ch, "body", pubscAccept...)
+		publish(t, ch, "body", htmlAccept...)
 		res := do(t, http.MethodGet, "/pub?id="+ch, "", "Accept", "application/json", "Accept-Encoding", "gzip, compressed")
-		pubscExpectGzipInfo(t, res, ch)
+		expectGzippedInfo(t, res, ch)
 	})
 
 	// #24 [C]
 	t.Run("24_gzip_post", func(t *testing.T) {
-		load(t, config{PubMode: mode, Site: pubscGzipSite})
+		load(t, config{PubMode: mode, Site: gzipSite})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub?id="+ch, "body", "Accept", "application/json", "Accept-Encoding", "gzip, compressed")
-		pubscExpectGzipInfo(t, res, ch)
+		expectGzippedInfo(t, res, ch)
 	})
 
 	// #25
@@ -471,7 +379,7 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 		for _, id := range ids {
 			waitSubscribers(t, id, 1)
 		}
-		publish(t, strings.Join(ids, "/"), "body", pubscAccept...)
+		publish(t, strings.Join(ids, "/"), "body", htmlAccept...)
 		for i, id := range ids {
 			if got := subs[i].mustChunk(); got != "body|"+id {
 				t.Errorf("subscriber of %s got %q, want %q", id, got, "body|"+id)
@@ -480,9 +388,9 @@ func pubscPropertiesBothModes(t *testing.T, mode, allow string) {
 	})
 }
 
-// pubscPub2Site is a second publisher on /pub2 made of two blocks: the one
+// pub2Site is a second publisher on /pub2 made of two blocks: the one
 // for requests with a `test` query argument, and the one for the others.
-func pubscPub2Site(mode, testPath, plainPath, testStore, plainStore string) string {
+func pub2Site(mode, testPath, plainPath, testStore, plainStore string) string {
 	return fmt.Sprintf(`@pub2test {
 		path /pub2
 		query test=*
@@ -504,33 +412,8 @@ func pubscPub2Site(mode, testPath, plainPath, testStore, plainStore string) stri
 	}`, mode, testPath, plainPath, testStore, plainStore)
 }
 
-// pubscExpectCORS checks the three CORS headers (docs/PROTOCOL.md §3.1).
-func pubscExpectCORS(t *testing.T, h http.Header, origin, methods string) {
-	t.Helper()
-	for name, want := range map[string]string{
-		"Access-Control-Allow-Origin":  origin,
-		"Access-Control-Allow-Methods": methods,
-		"Access-Control-Allow-Headers": "If-Modified-Since,If-None-Match,Etag,Event-Id,Event-Type,Last-Event-Id",
-	} {
-		if got := h.Values(name); len(got) != 1 || got[0] != want {
-			t.Errorf("%s: %q, want %q", name, got, want)
-		}
-	}
-}
-
-// pubscExpectAntiCache checks the anti-cache headers (docs/PROTOCOL.md §0.2).
-func pubscExpectAntiCache(t *testing.T, h http.Header) {
-	t.Helper()
-	if got := h.Values("Expires"); len(got) != 1 || got[0] != "Thu, 01 Jan 1970 00:00:01 GMT" {
-		t.Errorf("Expires %q", got)
-	}
-	if got := h.Values("Cache-Control"); len(got) != 1 || got[0] != "no-cache, no-store, must-revalidate" {
-		t.Errorf("Cache-Control %q", got)
-	}
-}
-
-// pubscExpectGzipInfo checks a gzip-encoded channel info answer.
-func pubscExpectGzipInfo(t *testing.T, res response, ch string) {
+// expectGzippedInfo checks a gzip-encoded channel info answer.
+func expectGzippedInfo(t *testing.T, res response, ch string) {
 	t.Helper()
 	if res.StatusCode != http.StatusOK || len(res.body) == 0 {
 		t.Fatalf("status %d, %d body bytes", res.StatusCode, len(res.body))
@@ -538,7 +421,7 @@ func pubscExpectGzipInfo(t *testing.T, res response, ch string) {
 	if got := res.Header.Get("Content-Encoding"); got != "gzip" {
 		t.Fatalf("Content-Encoding %q, want gzip (body %q)", got, res.body)
 	}
-	if got := pubscChannelOf(t, pubscGunzip(t, res.body)); got != ch {
+	if got := jsonField(t, gunzip(t, res.body), "channel"); got != ch {
 		t.Fatalf("channel %q, want %q", got, ch)
 	}
 }
@@ -548,22 +431,22 @@ func TestPublisherAdminMissingChannel(t *testing.T) {
 	t.Parallel()
 	load(t, config{PubMode: "admin"})
 	ch := channelID(t)
-	pubscHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch, "", pubscAccept...), http.StatusNotFound, "")
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", pubscAccept...), http.StatusNotFound, "")
+	expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch, "", htmlAccept...), http.StatusNotFound, "")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", htmlAccept...), http.StatusNotFound, "")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #27
 func TestPublisherAdminDeleteWithoutID(t *testing.T) {
 	t.Parallel()
 	load(t, config{PubMode: "admin"})
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id=", "", pubscAccept...), http.StatusBadRequest, "No channel id provided.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id=", "", htmlAccept...), http.StatusBadRequest, "No channel id provided.")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #28
 func TestPublisherAdminDeleteIDTooLong(t *testing.T) {
 	t.Parallel()
 	load(t, config{PubMode: "admin", Global: map[string]string{"max_channel_id_length": "5"}})
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id=123456", "", pubscAccept...), http.StatusBadRequest, "Channel id is too large.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id=123456", "", htmlAccept...), http.StatusBadRequest, "Channel id is too large.")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #29
@@ -571,39 +454,36 @@ func TestPublisherAdminDeleteWithoutSubscribers(t *testing.T) {
 	t.Parallel()
 	started := loadFresh(t, config{PubMode: "admin"})
 	ch := channelID(t)
-	publish(t, ch, "body", pubscAccept...)
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", pubscAccept...), http.StatusOK, "Channel deleted.")
-	pubscExpectSummary(t, started, map[string]int{"channels": 0, "channels_in_delete": 1, "channels_in_trash": 0})
+	publish(t, ch, "body", htmlAccept...)
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", htmlAccept...), http.StatusOK, "Channel deleted.")
+	expectSummary(t, started, map[string]int{"channels": 0, "channels_in_delete": 1, "channels_in_trash": 0})
 }
 
-// pubscDeleteConfig is the setup of properties examples 30, 31 and 37.
-func pubscDeleteConfig() config {
+// deleteConfig is the setup of properties examples 30, 31 and 37.
+func deleteConfig() config {
 	return config{PubMode: "admin", Sub: map[string]string{
 		"header_template":       `" "`,
 		"footer_template":       "",
 		"ping_message_interval": "",
-		"message_template":      pubscQ(pubscJSONTemplate),
+		"message_template":      backquoted(propertiesJSONTemplate),
 	}}
 }
 
-// pubscDeleteOneSubscriber runs examples 30, 31 and 37: a subscriber on one
+// deleteWithOneSubscriber runs examples 30, 31 and 37: a subscriber on one
 // channel, the channel deleted (with body as DELETE body), the subscriber
 // gets the channel-deleted message with text and ends.
-func pubscDeleteOneSubscriber(t *testing.T, c config, body, text string) {
+func deleteWithOneSubscriber(t *testing.T, c config, body, text string) {
 	started := loadFresh(t, c)
 	ch := channelID(t)
-	sub, head := subscribe(t, "/sub/"+ch)
-	if head.Status != http.StatusOK {
-		t.Fatalf("subscriber status %d", head.Status)
-	}
+	sub, _ := subscribeOK(t, "/sub/"+ch)
 	if got := sub.mustChunk(); got != " " {
 		t.Fatalf("header chunk %q, want %q", got, " ")
 	}
 	waitSubscribers(t, ch, 1)
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 1, "channels": 1})
+	expectSummary(t, started, map[string]int{"subscribers": 1, "channels": 1})
 
-	res := do(t, http.MethodDelete, "/pub?id="+ch, body, pubscAccept...)
-	pubscHeaderOnly(t, res, http.StatusOK, "Channel deleted.")
+	res := do(t, http.MethodDelete, "/pub?id="+ch, body, htmlAccept...)
+	expectHeaderOnly(t, res, http.StatusOK, "Channel deleted.")
 
 	got := sub.mustChunk()
 	var msg map[string]string
@@ -616,35 +496,35 @@ func pubscDeleteOneSubscriber(t *testing.T, c config, body, text string) {
 	if rest := sub.rest(); rest != "" {
 		t.Errorf("after the deleted message: %q, want the end of the body", rest)
 	}
-	waitFor(t, "no subscriber left", func() bool { return num(t, pubscSummary(t), "subscribers") == 0 })
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 1, "channels_in_trash": 0})
+	waitFor(t, "no subscriber left", func() bool { return num(t, stats(t, ""), "subscribers") == 0 })
+	expectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 1, "channels_in_trash": 0})
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #30
 func TestPublisherAdminDeleteWithSubscriber(t *testing.T) {
 	t.Parallel()
-	pubscDeleteOneSubscriber(t, pubscDeleteConfig(), "", "Channel deleted")
+	deleteWithOneSubscriber(t, deleteConfig(), "", "Channel deleted")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #31
 func TestPublisherAdminDeleteCustomText(t *testing.T) {
 	t.Parallel()
-	pubscDeleteOneSubscriber(t, pubscDeleteConfig(), "custom channel delete message", "custom channel delete message")
+	deleteWithOneSubscriber(t, deleteConfig(), "custom channel delete message", "custom channel delete message")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #37
 func TestPublisherAdminDeleteConfiguredText(t *testing.T) {
 	t.Parallel()
-	c := pubscDeleteConfig()
+	c := deleteConfig()
 	c.Global = map[string]string{"channel_deleted_message_text": `"Channel has gone away."`}
-	pubscDeleteOneSubscriber(t, c, "", "Channel has gone away.")
+	deleteWithOneSubscriber(t, c, "", "Channel has gone away.")
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #32
 func TestPublisherAdminDeleteSubscriberOnTwoChannels(t *testing.T) {
 	t.Parallel()
-	c := pubscDeleteConfig()
-	c.Sub["message_template"] = pubscQ(pubscJSONTemplate + "|")
+	c := deleteConfig()
+	c.Sub["message_template"] = backquoted(propertiesJSONTemplate + "|")
 	started := loadFresh(t, c)
 	ch := channelID(t)
 	ch1, ch2 := ch+"_1", ch+"_2"
@@ -654,28 +534,28 @@ func TestPublisherAdminDeleteSubscriberOnTwoChannels(t *testing.T) {
 	}
 	waitSubscribers(t, ch2, 1)
 	waitSubscribers(t, ch1, 1)
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 1, "channels": 2})
+	expectSummary(t, started, map[string]int{"subscribers": 1, "channels": 2})
 
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch1, "", pubscAccept...), http.StatusOK, "Channel deleted.")
-	if got, want := sub.mustChunk(), pubscDeleted(ch1, "Channel deleted")+"|"; got != want {
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch1, "", htmlAccept...), http.StatusOK, "Channel deleted.")
+	if got, want := sub.mustChunk(), deletedMessage(ch1, "Channel deleted")+"|"; got != want {
 		t.Fatalf("after DELETE %s: %q, want %q", ch1, got, want)
 	}
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 1, "channels": 1, "channels_in_delete": 1, "channels_in_trash": 0})
+	expectSummary(t, started, map[string]int{"subscribers": 1, "channels": 1, "channels_in_delete": 1, "channels_in_trash": 0})
 
-	publish(t, ch2, "published message", pubscAccept...)
+	publish(t, ch2, "published message", htmlAccept...)
 	if got, want := sub.mustChunk(), `{"id":"1", "channel":"`+ch2+`", "text":"published message"}|`; got != want {
 		t.Fatalf("after POST %s: %q, want %q", ch2, got, want)
 	}
 
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch2, "", pubscAccept...), http.StatusOK, "Channel deleted.")
-	if got, want := sub.mustChunk(), pubscDeleted(ch2, "Channel deleted")+"|"; got != want {
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch2, "", htmlAccept...), http.StatusOK, "Channel deleted.")
+	if got, want := sub.mustChunk(), deletedMessage(ch2, "Channel deleted")+"|"; got != want {
 		t.Fatalf("after DELETE %s: %q, want %q", ch2, got, want)
 	}
 	if rest := sub.rest(); rest != "" {
 		t.Errorf("after the last deleted message: %q, want the end of the body", rest)
 	}
-	waitFor(t, "no subscriber left", func() bool { return num(t, pubscSummary(t), "subscribers") == 0 })
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
+	waitFor(t, "no subscriber left", func() bool { return num(t, stats(t, ""), "subscribers") == 0 })
+	expectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #33
@@ -695,11 +575,11 @@ func TestPublisherAdminDeleteLongPollingOnTwentyChannels(t *testing.T) {
 	sub := dialRaw(t)
 	sub.send(http.MethodGet, "/sub/"+strings.Join(ids, "/"), "")
 	waitFor(t, "20 channels and 1 subscriber", func() bool {
-		sum := pubscSummary(t)
+		sum := stats(t, "")
 		return num(t, sum, "channels") == 20 && num(t, sum, "subscribers") == 1
 	})
 
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ids[9], "", pubscAccept...), http.StatusOK, "Channel deleted.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ids[9], "", htmlAccept...), http.StatusOK, "Channel deleted.")
 	head := sub.head()
 	if head.Status != http.StatusOK {
 		t.Fatalf("long-polling status %d", head.Status)
@@ -707,8 +587,8 @@ func TestPublisherAdminDeleteLongPollingOnTwentyChannels(t *testing.T) {
 	if got, want := sub.rest(), "channel: "+ids[9]+"\ntext: Channel deleted\n"; got != want {
 		t.Fatalf("long-polling body %q, want %q", got, want)
 	}
-	waitFor(t, "no subscriber left", func() bool { return num(t, pubscSummary(t), "subscribers") == 0 })
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 0, "channels": 19, "channels_in_delete": 1, "channels_in_trash": 0})
+	waitFor(t, "no subscriber left", func() bool { return num(t, stats(t, ""), "subscribers") == 0 })
+	expectSummary(t, started, map[string]int{"subscribers": 0, "channels": 19, "channels_in_delete": 1, "channels_in_trash": 0})
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #34
@@ -718,7 +598,7 @@ func TestPublisherAdminDeleteTwoSubscribers(t *testing.T) {
 		"header_template":       "",
 		"footer_template":       "FOOTER",
 		"ping_message_interval": "",
-		"message_template":      pubscQ(pubscJSONTemplate),
+		"message_template":      backquoted(propertiesJSONTemplate),
 	}})
 	ch := channelID(t)
 	ids := []string{ch + "_1", ch + "_2"}
@@ -729,28 +609,28 @@ func TestPublisherAdminDeleteTwoSubscribers(t *testing.T) {
 	for _, id := range ids {
 		waitSubscribers(t, id, 1)
 	}
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 2, "channels": 2})
+	expectSummary(t, started, map[string]int{"subscribers": 2, "channels": 2})
 
 	for _, id := range ids {
-		pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+id, "", pubscAccept...), http.StatusOK, "Channel deleted.")
+		expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+id, "", htmlAccept...), http.StatusOK, "Channel deleted.")
 	}
 	for i, id := range ids {
-		if got, want := subs[i].rest(), pubscDeleted(id, "Channel deleted")+"FOOTER"; got != want {
+		if got, want := subs[i].rest(), deletedMessage(id, "Channel deleted")+"FOOTER"; got != want {
 			t.Errorf("subscriber of %s: body %q, want %q", id, got, want)
 		}
 	}
-	waitFor(t, "no subscriber left", func() bool { return num(t, pubscSummary(t), "subscribers") == 0 })
-	pubscExpectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
+	waitFor(t, "no subscriber left", func() bool { return num(t, stats(t, ""), "subscribers") == 0 })
+	expectSummary(t, started, map[string]int{"subscribers": 0, "channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
 
 	// The next sweep (every 4 s, docs/PROTOCOL.md §1.6) moves both to the trash.
 	waitFor(t, "the sweep trashing both channels", func() bool {
-		sum := pubscSummary(t)
+		sum := stats(t, "")
 		return num(t, sum, "channels_in_delete") == 0 && num(t, sum, "channels_in_trash") == 2
 	})
 }
 
-// pubscFooterConfig is the setup of properties examples 35 and 36.
-func pubscFooterConfig() config {
+// footerConfig is the setup of properties examples 35 and 36.
+func footerConfig() config {
 	return config{PubMode: "admin", Sub: map[string]string{
 		"header_template":       "HEADER_TEMPLATE",
 		"footer_template":       "FOOTER_TEMPLATE",
@@ -762,12 +642,12 @@ func pubscFooterConfig() config {
 // docs/SCENARIOS.md publisher/properties_spec.rb #35
 func TestPublisherAdminDeleteSendsFooter(t *testing.T) {
 	t.Parallel()
-	load(t, pubscFooterConfig())
+	load(t, footerConfig())
 	ch := channelID(t)
 	sub, _ := subscribe(t, "/sub/"+ch)
 	header := sub.mustChunk()
 	waitSubscribers(t, ch, 1)
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", pubscAccept...), http.StatusOK, "Channel deleted.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", htmlAccept...), http.StatusOK, "Channel deleted.")
 	if got, want := header+sub.rest(), "HEADER_TEMPLATEChannel deletedFOOTER_TEMPLATE"; got != want {
 		t.Fatalf("body %q, want %q", got, want)
 	}
@@ -776,7 +656,7 @@ func TestPublisherAdminDeleteSendsFooter(t *testing.T) {
 // docs/SCENARIOS.md publisher/properties_spec.rb #36
 func TestPublisherAdminDeleteTemplatesPerHandler(t *testing.T) {
 	t.Parallel()
-	c := pubscFooterConfig()
+	c := footerConfig()
 	c.Site = `@sub2 path_regexp sub2 ^/sub2/(.*)$
 	push_stream_subscriber @sub2 {
 		channels_path {re.sub2.1}
@@ -790,7 +670,7 @@ func TestPublisherAdminDeleteTemplatesPerHandler(t *testing.T) {
 	sub2, _ := subscribe(t, "/sub2/"+ch)
 	header1, header2 := sub1.mustChunk(), sub2.mustChunk()
 	waitSubscribers(t, ch, 2)
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", pubscAccept...), http.StatusOK, "Channel deleted.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch, "", htmlAccept...), http.StatusOK, "Channel deleted.")
 	if got, want := header1+sub1.rest(), "HEADER_TEMPLATEChannel deletedFOOTER_TEMPLATE"; got != want {
 		t.Errorf("/sub body %q, want %q", got, want)
 	}
@@ -805,10 +685,10 @@ func TestPublisherAdminDeleteTwoAtOnce(t *testing.T) {
 	started := loadFresh(t, config{PubMode: "admin"})
 	ch := channelID(t)
 	ch1, ch2 := ch+"_1", ch+"_2"
-	publish(t, ch1, "body", pubscAccept...)
-	publish(t, ch2, "body", pubscAccept...)
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch1+"/"+ch2, "", pubscAccept...), http.StatusOK, "Channel deleted.")
-	pubscExpectSummary(t, started, map[string]int{"channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
+	publish(t, ch1, "body", htmlAccept...)
+	publish(t, ch2, "body", htmlAccept...)
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch1+"/"+ch2, "", htmlAccept...), http.StatusOK, "Channel deleted.")
+	expectSummary(t, started, map[string]int{"channels": 0, "channels_in_delete": 2, "channels_in_trash": 0})
 }
 
 // docs/SCENARIOS.md publisher/properties_spec.rb #39
@@ -818,9 +698,9 @@ func TestPublisherAdminDeleteListWithMissingID(t *testing.T) {
 	ch := channelID(t)
 	ch1, ch2, ch3, ch4 := ch+"_1", ch+"_2", ch+"_3", ch+"_4"
 	for _, id := range []string{ch1, ch2, ch3} {
-		publish(t, id, "body", pubscAccept...)
+		publish(t, id, "body", htmlAccept...)
 	}
-	pubscHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch3+"/"+ch4+"/"+ch1, "", pubscAccept...), http.StatusOK, "Channel deleted.")
+	expectHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+ch3+"/"+ch4+"/"+ch1, "", htmlAccept...), http.StatusOK, "Channel deleted.")
 	all := stats(t, "ALL")
 	if got := num(t, all, "channels"); got != 1 {
 		t.Errorf("channels %d, want 1", got)

@@ -32,10 +32,7 @@ func TestReloadKeepsSubscribersAndMessages(t *testing.T) {
 	load(t, cfg)
 	t.Logf("reload took %v with a subscriber connected", time.Since(started))
 
-	info := stats(t, id)
-	if num(t, info, "published_messages") != 1 || num(t, info, "stored_messages") != 1 || num(t, info, "subscribers") != 1 {
-		t.Fatalf("after reload %v", info)
-	}
+	expectChannelCounts(t, id, 1, 1, 1)
 	publish(t, id, "after")
 	if got := old.mustChunk(); got != "after" {
 		t.Fatalf("old subscriber got %q after the reload", got)

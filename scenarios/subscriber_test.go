@@ -22,114 +22,67 @@ import (
 // subscriber/connection_cleanup_spec.rb and mix/wildcard_properties_spec.rb,
 // plus docs/PROTOCOL.md §4.5 (delete on streaming subscribers), §5.4 (template
 // tokens), §5.9 (TTL footer) and streaming through Caddy's encode.
-//
-// Helpers of this file are prefixed subScn.
 
-// subScnProps returns the subscriber settings of
+// propertiesSub returns the subscriber settings of
 // subscriber/properties_spec.rb (authorized off, header
 // "HEADER\r\nTEMPLATE\r\n1234\r\n", content_type "custom content type",
 // ttl 1s, ping 2s) with changes applied.
-func subScnProps(changes map[string]string) map[string]string {
-	m := map[string]string{
+func propertiesSub(changes map[string]string) map[string]string {
+	return mergeSettings(map[string]string{
 		"authorized_channels_only":  "off",
 		"header_template":           `"HEADER\r\nTEMPLATE\r\n1234\r\n"`,
 		"content_type":              `"custom content type"`,
 		"subscriber_connection_ttl": "1s",
 		"ping_message_interval":     "2s",
-	}
-	for k, v := range changes {
-		m[k] = v
-	}
-	return m
+	}, changes)
 }
 
-// subScnPropsHeader is the decoded properties_spec.rb header template.
-const subScnPropsHeader = "HEADER\r\nTEMPLATE\r\n1234\r\n"
+// propertiesHeader is the decoded properties_spec.rb header template.
+const propertiesHeader = "HEADER\r\nTEMPLATE\r\n1234\r\n"
 
-// subScnComm returns the subscriber settings of
+// communicationSub returns the subscriber settings of
 // subscriber/comunication_properties_spec.rb (authorized off, header
 // "connected", template "~text~", ping 1s) with changes applied.
-func subScnComm(changes map[string]string) map[string]string {
-	m := map[string]string{
+func communicationSub(changes map[string]string) map[string]string {
+	return mergeSettings(map[string]string{
 		"authorized_channels_only": "off",
 		"header_template":          `"connected"`,
 		"message_template":         `"~text~"`,
 		"ping_message_interval":    "1s",
-	}
-	for k, v := range changes {
-		m[k] = v
-	}
-	return m
+	}, changes)
 }
 
-// subScnCommGlobal is the comunication_properties_spec.rb global change.
-var subScnCommGlobal = map[string]string{"message_ttl": "12s"}
+// communicationGlobal is the comunication_properties_spec.rb global change.
+var communicationGlobal = map[string]string{"message_ttl": "12s"}
 
-// subScnHandler renders an extra subscriber handler for config.Site,
-// matched by a named path_regexp whose first group is the channels path.
-func subScnHandler(name, pathRegexp string, settings map[string]string) string {
-	return fmt.Sprintf("\t@%[1]s path_regexp %[1]s %[2]s\n\tpush_stream_subscriber @%[1]s {\n\t\tchannels_path {re.%[1]s.1}\n%[3]s\t}\n",
-		name, pathRegexp, block(nil, settings, "\t\t"))
-}
-
-// subScnRefused checks a header-only answer: status, empty body,
-// Content-Length 0 and the explain header ("" = absent).
-func subScnRefused(t *testing.T, what string, res response, status int, explain string) {
+// firstChunk opens a stream, expects a 200 and returns its first chunk.
+func firstChunk(t *testing.T, path string) string {
 	t.Helper()
-	if res.StatusCode != status {
-		t.Errorf("%s: status %d, want %d", what, res.StatusCode, status)
-	}
-	if res.body != "" {
-		t.Errorf("%s: body %q, want none", what, res.body)
-	}
-	if cl := res.Header.Get("Content-Length"); cl != "0" {
-		t.Errorf("%s: Content-Length %q, want 0", what, cl)
-	}
-	got, present := res.Header["X-Nginx-Pushstream-Explain"]
-	switch {
-	case explain == "" && present:
-		t.Errorf("%s: explain %q, want none", what, got)
-	case explain != "" && res.Header.Get("X-Nginx-PushStream-Explain") != explain:
-		t.Errorf("%s: explain %q, want %q", what, res.Header.Get("X-Nginx-PushStream-Explain"), explain)
-	}
-}
-
-// subScnStreams opens a streaming request and expects a 200.
-func subScnStreams(t *testing.T, path string, headers ...string) (*rawConn, *rawResponse) {
-	t.Helper()
-	c, head := subscribe(t, path, headers...)
-	if head.Status != http.StatusOK {
-		t.Fatalf("GET %s: status %d, want 200 (head %q)", path, head.Status, head.Head)
-	}
-	return c, head
-}
-
-// subScnFirstChunk opens a stream, expects a 200 and returns its first chunk.
-func subScnFirstChunk(t *testing.T, path string) string {
-	t.Helper()
-	c, _ := subScnStreams(t, path)
+	c, _ := subscribeOK(t, path)
 	return c.mustChunk()
 }
 
-// subScnAbsent reports whether a channel is missing or has no stored message.
-func subScnAbsent(t *testing.T, id string) bool {
-	res := do(t, http.MethodGet, "/channels-stats?id="+id, "", "Accept", "application/json")
+// noStoredMessage reports whether a channel is missing or has no stored
+// message.
+func noStoredMessage(t *testing.T, id string) bool {
+	res := statsAnswer(t, id)
 	if res.StatusCode == http.StatusNotFound {
 		return true
 	}
 	return res.StatusCode == http.StatusOK && num(t, jsonBody(t, res), "stored_messages") == 0
 }
 
-var subScnInfoChannel = regexp.MustCompile(`(?s)\{"channel": "(.*?)", "published_messages": `)
+// infoChannelRe matches a channel id in the statistics' infos list.
+var infoChannelRe = regexp.MustCompile(`(?s)\{"channel": "(.*?)", "published_messages": `)
 
-// subScnPurge deletes every live channel so that a store-wide channel
+// purgeChannels deletes every live channel so that a store-wide channel
 // limit starts from zero: the store outlives configurations, and other
 // tests leave channels behind. It needs an admin publisher in the loaded
 // configuration (and no max_channel_id_length shorter than other tests'
 // ids).
-func subScnPurge(t *testing.T) {
+func purgeChannels(t *testing.T) {
 	t.Helper()
-	res := do(t, http.MethodGet, "/channels-stats?id=ALL", "", "Accept", "application/json")
+	res := statsAnswer(t, "ALL")
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("listing ALL: status %d", res.StatusCode)
 	}
@@ -143,11 +96,11 @@ func subScnPurge(t *testing.T) {
 		}
 		res := do(t, http.MethodDelete, "/pub?id="+strings.Join(batch, "/"), "")
 		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusNotFound {
-			t.Fatalf("purging: DELETE status %d, explain %q", res.StatusCode, res.Header.Get("X-Nginx-PushStream-Explain"))
+			t.Fatalf("purging: DELETE status %d, explain %q", res.StatusCode, explainHeader(res))
 		}
 		batch = batch[:0]
 	}
-	for _, m := range subScnInfoChannel.FindAllStringSubmatch(res.body, -1) {
+	for _, m := range infoChannelRe.FindAllStringSubmatch(res.body, -1) {
 		if m[1] == "" {
 			// The empty id is addressed by a lone "/" (docs/PROTOCOL.md §2.2).
 			do(t, http.MethodDelete, "/pub?id=%2F", "")
@@ -165,9 +118,9 @@ func subScnPurge(t *testing.T) {
 	})
 }
 
-// subScnLoadFails posts a Caddyfile to the admin API and expects it to be
+// expectLoadFails posts a Caddyfile to the admin API and expects it to be
 // refused with a message containing phrase.
-func subScnLoadFails(t *testing.T, caddyfile, phrase string) {
+func expectLoadFails(t *testing.T, caddyfile, phrase string) {
 	t.Helper()
 	srv := serverOf(t)
 	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://localhost:%d/load", srv.adminPort), strings.NewReader(srv.expandPorts(caddyfile)))
@@ -196,55 +149,62 @@ func subScnLoadFails(t *testing.T, caddyfile, phrase string) {
 	}
 }
 
-// subScnBody is a streaming body read to its end by subScnReadAll.
-type subScnBody struct {
+// streamBody is a streaming body read to its end by readRestAsync.
+type streamBody struct {
 	chunks []string
 	ended  time.Time
 	err    error
 }
 
-func (b subScnBody) String() string { return strings.Join(b.chunks, "") }
+// String returns the whole body.
+func (b streamBody) String() string { return strings.Join(b.chunks, "") }
 
-// subScnReadAll reads the remaining chunks of c in a goroutine (without
+// readRestAsync reads the remaining chunks of c in a goroutine (without
 // touching testing.T) and reports them with the time the body ended.
-func subScnReadAll(c *rawConn) <-chan subScnBody {
-	done := make(chan subScnBody, 1)
+func readRestAsync(c *rawConn) <-chan streamBody {
+	done := make(chan streamBody, 1)
 	go func() {
-		var b subScnBody
+		var b streamBody
 		defer func() { b.ended = time.Now(); done <- b }()
 		for {
-			line, err := c.r.ReadString('\n')
-			if err != nil {
+			data, ok, err := c.nextChunk()
+			if !ok {
 				b.err = err
 				return
 			}
-			size, err := strconv.ParseInt(strings.TrimRight(line, "\r\n"), 16, 64)
-			if err != nil {
-				b.err = fmt.Errorf("bad chunk size line %q", line)
-				return
-			}
-			if size == 0 {
-				_, _ = c.r.ReadString('\n')
-				return
-			}
-			buf := make([]byte, size+2)
-			if _, err := io.ReadFull(c.r, buf); err != nil {
-				b.err = err
-				return
-			}
-			b.chunks = append(b.chunks, string(buf[:size]))
+			b.chunks = append(b.chunks, data)
 		}
 	}()
 	return done
 }
 
-// subScnSleepUntil sleeps until t0+d; only for scenarios about elapsed time.
-func subScnSleepUntil(t0 time.Time, d time.Duration) {
+// sleepUntil sleeps until t0+d; only for scenarios about elapsed time.
+func sleepUntil(t0 time.Time, d time.Duration) {
 	time.Sleep(time.Until(t0.Add(d)))
 }
 
-// subScnGzipClient asks for encodings itself and leaves bodies encoded.
-var subScnGzipClient = &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 3 * waitLimit}
+// encodedClient asks for encodings itself and leaves bodies encoded.
+var encodedClient = &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 3 * waitLimit}
+
+// openGzipped opens a stream through encodedClient with the given
+// Accept-Encoding and expects a 200 compressed with gzip.
+func openGzipped(t *testing.T, path, acceptEncoding string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, serverOf(t).baseURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept-Encoding", acceptEncoding)
+	res, err := encodedClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("status %d, Content-Encoding %q; want 200 and gzip", res.StatusCode, res.Header.Get("Content-Encoding"))
+	}
+	return res
+}
 
 // ---------------------------------------------------------------------------
 // misc/spec/subscriber/properties_spec.rb
@@ -252,14 +212,14 @@ var subScnGzipClient = &http.Client{Transport: &http.Transport{DisableCompressio
 // docs/SCENARIOS.md subscriber/properties_spec.rb #1
 func TestSubscriberPropsNoChannelID(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	subScnRefused(t, "GET /sub/", do(t, http.MethodGet, "/sub/", ""), http.StatusBadRequest, "No channel id provided.")
+	load(t, config{Sub: propertiesSub(nil)})
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/", ""), http.StatusBadRequest, "No channel id provided.")
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #2
 func TestSubscriberPropsMethods(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
+	load(t, config{Sub: propertiesSub(nil)})
 	id := channelID(t)
 
 	c := dialRaw(t)
@@ -290,17 +250,17 @@ func TestSubscriberPropsMethods(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #3
 func TestSubscriberPropsChannelALL(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	subScnRefused(t, "GET /sub/ALL", do(t, http.MethodGet, "/sub/ALL", ""),
+	load(t, config{Sub: propertiesSub(nil)})
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/ALL", ""),
 		http.StatusForbidden, "Channel id not authorized for this method.")
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #4
 func TestSubscriberPropsChannelWithStar(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
+	load(t, config{Sub: propertiesSub(nil)})
 	for _, id := range []string{"abcd*efgh", "*abcdefgh", "abcdefgh*"} {
-		subScnRefused(t, "GET /sub/"+id, do(t, http.MethodGet, "/sub/"+id, ""),
+		expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id, ""),
 			http.StatusForbidden, "Channel id not authorized for this method.")
 	}
 }
@@ -308,34 +268,34 @@ func TestSubscriberPropsChannelWithStar(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #5
 func TestSubscriberPropsMultipleChannels(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
+	load(t, config{Sub: propertiesSub(nil)})
 	c1, c2, c3, c4 := channelID(t), channelID(t), channelID(t), channelID(t)
 	for _, p := range []string{
 		c1, c1 + ".b10", c2 + "/" + c3, c2 + ".b2/" + c3, c2 + "/" + c3 + ".b3", c2 + ".b2/" + c3 + ".b3", c4 + ".b",
 	} {
-		subScnStreams(t, "/sub/"+p)
+		subscribeOK(t, "/sub/"+p)
 	}
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #6
 func TestSubscriberPropsChannelIDTooLong(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: map[string]string{"max_channel_id_length": "5"}, Sub: subScnProps(nil)})
-	subScnRefused(t, "GET /sub/123456", do(t, http.MethodGet, "/sub/123456", ""),
+	load(t, config{Global: map[string]string{"max_channel_id_length": "5"}, Sub: propertiesSub(nil)})
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/123456", ""),
 		http.StatusBadRequest, "Channel id is too large.")
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #7
 func TestSubscriberPropsOnlyWildcardChannels(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: map[string]string{"wildcard_channel_prefix": "bd_"}, Sub: subScnProps(nil)})
+	load(t, config{Global: map[string]string{"wildcard_channel_prefix": "bd_"}, Sub: propertiesSub(nil)})
 	u := channelID(t)
 	for _, p := range []string{"bd_test_" + u, "bd_"} {
-		subScnRefused(t, "GET /sub/"+p, do(t, http.MethodGet, "/sub/"+p, ""),
+		expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+p, ""),
 			http.StatusForbidden, "Subscribed too much wildcard channels.")
 	}
 	for _, p := range []string{"bd1" + u, "bd"} {
-		subScnStreams(t, "/sub/"+p)
+		subscribeOK(t, "/sub/"+p)
 	}
 }
 
@@ -344,7 +304,7 @@ func TestSubscriberPropsWildcardMaxQtd(t *testing.T) {
 	t.Parallel()
 	load(t, config{
 		Global: map[string]string{"wildcard_channel_prefix": "bd_"},
-		Sub:    subScnProps(map[string]string{"wildcard_channel_max_qtd": "2"}),
+		Sub:    propertiesSub(map[string]string{"wildcard_channel_max_qtd": "2"}),
 	})
 	u := channelID(t)
 	path := func(ids ...string) string {
@@ -354,28 +314,28 @@ func TestSubscriberPropsWildcardMaxQtd(t *testing.T) {
 		return "/sub/" + strings.Join(ids, "/")
 	}
 	p := path("bd1", "bd2", "bd3", "bd4", "bd_1", "bd_2", "bd_3")
-	subScnRefused(t, "GET "+p, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscribed too much wildcard channels.")
+	expectHeaderOnly(t, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscribed too much wildcard channels.")
 	for _, p := range []string{path("bd1", "bd2", "bd_1", "bd_2"), path("bd1", "bd_1"), path("bd1", "bd2")} {
-		subScnStreams(t, p)
+		subscribeOK(t, p)
 	}
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #9
 func TestSubscriberPropsAuthorizedUnknownChannel(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{"authorized_channels_only": "on"})})
+	load(t, config{Sub: propertiesSub(map[string]string{"authorized_channels_only": "on"})})
 	id := channelID(t)
-	subScnRefused(t, "GET /sub/"+id, do(t, http.MethodGet, "/sub/"+id, ""),
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id, ""),
 		http.StatusForbidden, "Subscriber could not create channels.")
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #10
 func TestSubscriberPropsAuthorizedExistingChannel(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{"authorized_channels_only": "on"})})
+	load(t, config{Sub: propertiesSub(map[string]string{"authorized_channels_only": "on"})})
 	id := channelID(t)
 	publish(t, id, "body")
-	subScnStreams(t, "/sub/"+id)
+	subscribeOK(t, "/sub/"+id)
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #11
@@ -383,11 +343,11 @@ func TestSubscriberPropsAuthorizedWithMissingWildcard(t *testing.T) {
 	t.Parallel()
 	load(t, config{
 		Global: map[string]string{"wildcard_channel_prefix": "bd_"},
-		Sub:    subScnProps(map[string]string{"authorized_channels_only": "on", "wildcard_channel_max_qtd": "1"}),
+		Sub:    propertiesSub(map[string]string{"authorized_channels_only": "on", "wildcard_channel_max_qtd": "1"}),
 	})
 	id := channelID(t)
 	publish(t, id, "body")
-	subScnStreams(t, "/sub/"+id+"/bd_"+id)
+	subscribeOK(t, "/sub/"+id+"/bd_"+id)
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #12 and #13
@@ -400,17 +360,17 @@ func TestSubscriberPropsAuthorizedExpiredMessages(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			load(t, config{
 				Global: map[string]string{"message_ttl": "1s", "wildcard_channel_prefix": "bd_"},
-				Sub:    subScnProps(map[string]string{"authorized_channels_only": "on", "wildcard_channel_max_qtd": "1"}),
+				Sub:    propertiesSub(map[string]string{"authorized_channels_only": "on", "wildcard_channel_max_qtd": "1"}),
 			})
 			id := channelID(t)
 			publish(t, id, "body")
 			// The message expires after 1 s and a sweep removes it.
-			waitFor(t, "the message of "+id+" to be swept", func() bool { return subScnAbsent(t, id) })
+			waitFor(t, "the message of "+id+" to be swept", func() bool { return noStoredMessage(t, id) })
 			p := "/sub/" + id
 			if tc.wildcard {
 				p += "/bd_" + id
 			}
-			subScnRefused(t, "GET "+p, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscriber could not create channels.")
+			expectHeaderOnly(t, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscriber could not create channels.")
 		})
 	}
 }
@@ -418,7 +378,7 @@ func TestSubscriberPropsAuthorizedExpiredMessages(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #14
 func TestSubscriberPropsNewMessagesOnSixChannels(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{
+	load(t, config{Sub: propertiesSub(map[string]string{
 		"header_template":  "",
 		"message_template": `"{\"channel\":\"~channel~\", \"id\":\"~id~\", \"message\":\"~text~\"}|"`,
 	})})
@@ -426,7 +386,7 @@ func TestSubscriberPropsNewMessagesOnSixChannels(t *testing.T) {
 	for i := range ids {
 		ids[i] = channelID(t)
 	}
-	c, _ := subScnStreams(t, "/sub/"+strings.Join(ids, "/"))
+	c, _ := subscribeOK(t, "/sub/"+strings.Join(ids, "/"))
 	for _, id := range ids {
 		waitSubscribers(t, id, 1)
 	}
@@ -463,13 +423,13 @@ func TestSubscriberPropsMaxNumberOfChannels(t *testing.T) {
 	t.Parallel()
 	load(t, config{
 		Global:  map[string]string{"max_number_of_channels": "1", "max_channel_id_length": ""},
-		Sub:     subScnProps(nil),
+		Sub:     propertiesSub(nil),
 		PubMode: "admin",
 	})
-	subScnPurge(t)
+	purgeChannels(t)
 	id := channelID(t)
-	subScnStreams(t, "/sub/"+id+"1")
-	subScnRefused(t, "second channel", do(t, http.MethodGet, "/sub/"+id+"2", ""),
+	subscribeOK(t, "/sub/"+id+"1")
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id+"2", ""),
 		http.StatusForbidden, "Number of channels were exceeded.")
 }
 
@@ -482,13 +442,13 @@ func TestSubscriberPropsMaxNumberOfWildcardChannels(t *testing.T) {
 			"wildcard_channel_prefix":         "bd_",
 			"max_channel_id_length":           "",
 		},
-		Sub:     subScnProps(map[string]string{"wildcard_channel_max_qtd": "1"}),
+		Sub:     propertiesSub(map[string]string{"wildcard_channel_max_qtd": "1"}),
 		PubMode: "admin",
 	})
-	subScnPurge(t)
+	purgeChannels(t)
 	id := channelID(t)
-	subScnStreams(t, "/sub/"+id+"/bd_"+id+"1")
-	subScnRefused(t, "second wildcard channel", do(t, http.MethodGet, "/sub/"+id+"/bd_"+id+"2", ""),
+	subscribeOK(t, "/sub/"+id+"/bd_"+id+"1")
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id+"/bd_"+id+"2", ""),
 		http.StatusForbidden, "Number of channels were exceeded.")
 }
 
@@ -496,17 +456,17 @@ func TestSubscriberPropsMaxNumberOfWildcardChannels(t *testing.T) {
 func TestSubscriberPropsTemplatesPerHandler(t *testing.T) {
 	t.Parallel()
 	load(t, config{
-		Sub: subScnProps(map[string]string{
+		Sub: propertiesSub(map[string]string{
 			"message_template": `"{\"text\":\"~text~\"}"`,
 			"header_template":  "",
 		}),
-		Site: subScnHandler("sub2", `^/sub2/(.*)$`, map[string]string{
+		Site: subscriberSite("sub2", `^/sub2/(.*)$`, "", map[string]string{
 			"message_template": `"{\"msg\":\"~text~\"}"`,
 		}),
 	})
 	id := channelID(t)
-	s1, _ := subScnStreams(t, "/sub/"+id)
-	s2, _ := subScnStreams(t, "/sub2/"+id+".b1")
+	s1, _ := subscribeOK(t, "/sub/"+id)
+	s2, _ := subscribeOK(t, "/sub2/"+id+".b1")
 	waitSubscribers(t, id, 2)
 	publish(t, id, "body")
 	if got := s1.mustChunk(); got != `{"text":"body"}` {
@@ -515,10 +475,10 @@ func TestSubscriberPropsTemplatesPerHandler(t *testing.T) {
 	if got := s2.mustChunk(); got != `{"msg":"body"}` {
 		t.Errorf("/sub2/: %q", got)
 	}
-	if got := subScnFirstChunk(t, "/sub/"+id+".b1"); got != `{"text":"body"}` {
+	if got := firstChunk(t, "/sub/"+id+".b1"); got != `{"text":"body"}` {
 		t.Errorf("/sub/ .b1: %q", got)
 	}
-	if got := subScnFirstChunk(t, "/sub2/"+id+".b1"); got != `{"msg":"body"}` {
+	if got := firstChunk(t, "/sub2/"+id+".b1"); got != `{"msg":"body"}` {
 		t.Errorf("/sub2/ .b1: %q", got)
 	}
 }
@@ -526,10 +486,9 @@ func TestSubscriberPropsTemplatesPerHandler(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #18
 func TestSubscriberPropsDefaultMessageTemplate(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{"message_template": "", "header_template": ""})})
+	load(t, config{Sub: propertiesSub(map[string]string{"message_template": "", "header_template": ""})})
 	id := channelID(t)
-	c, _ := subScnStreams(t, "/sub/"+id)
-	waitSubscribers(t, id, 1)
+	c := subscribeCounted(t, "/sub/"+id, id, 1)
 	publish(t, id, "body")
 	if got := c.mustChunk(); got != "body" {
 		t.Errorf("chunk %q, want %q", got, "body")
@@ -550,14 +509,14 @@ func TestSubscriberPropsPingMessage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			load(t, config{
 				Global: map[string]string{"ping_message_text": tc.pingText},
-				Sub: subScnProps(map[string]string{
+				Sub: propertiesSub(map[string]string{
 					"subscriber_connection_ttl": "",
 					"message_template":          tc.template,
 					"header_template":           "",
 					"ping_message_interval":     "1s",
 				}),
 			})
-			if got := subScnFirstChunk(t, "/sub/"+channelID(t)); got != tc.want {
+			if got := firstChunk(t, "/sub/"+channelID(t)); got != tc.want {
 				t.Errorf("ping chunk %q, want %q", got, tc.want)
 			}
 		})
@@ -567,8 +526,8 @@ func TestSubscriberPropsPingMessage(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #23
 func TestSubscriberPropsTransferEncodingChunked(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	_, head := subScnStreams(t, "/sub/"+channelID(t))
+	load(t, config{Sub: propertiesSub(nil)})
+	_, head := subscribeOK(t, "/sub/"+channelID(t))
 	if got := head.Header("Transfer-Encoding"); got != "chunked" {
 		t.Errorf("Transfer-Encoding %q, want chunked", got)
 	}
@@ -579,22 +538,22 @@ func TestSubscriberPropsMaxSubscribersPerChannel(t *testing.T) {
 	t.Parallel()
 	load(t, config{
 		Global: map[string]string{"max_subscribers_per_channel": "3"},
-		Sub:    subScnProps(map[string]string{"subscriber_connection_ttl": "3s"}),
+		Sub:    propertiesSub(map[string]string{"subscriber_connection_ttl": "3s"}),
 	})
 	id := channelID(t)
 	for range 3 {
-		subScnStreams(t, "/sub/"+id)
+		subscribeOK(t, "/sub/"+id)
 	}
 	waitSubscribers(t, id, 3)
-	subScnRefused(t, "fourth subscriber", do(t, http.MethodGet, "/sub/"+id, ""),
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id, ""),
 		http.StatusForbidden, "Subscribers limit per channel has been exceeded.")
-	subScnStreams(t, "/sub/"+channelID(t))
+	subscribeOK(t, "/sub/"+channelID(t))
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #25
 func TestSubscriberPropsChannelWithDotB(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{
+	load(t, config{Sub: propertiesSub(map[string]string{
 		"ping_message_interval": "",
 		"header_template":       "",
 		"footer_template":       "",
@@ -608,8 +567,7 @@ func TestSubscriberPropsChannelWithDotB(t *testing.T) {
 	if res := do(t, http.MethodGet, "/sub/"+id+".b3", ""); res.body != "msg 2msg 3msg 4" {
 		t.Errorf("backtrack 3: body %q, want %q", res.body, "msg 2msg 3msg 4")
 	}
-	c, _ := subScnStreams(t, "/sub/"+id)
-	waitSubscribers(t, id, 1)
+	c := subscribeCounted(t, "/sub/"+id, id, 1)
 	publish(t, id, "msg 5", "Accept", "text/html")
 	if got := c.rest(); got != "msg 5" {
 		t.Errorf("live: body %q, want %q", got, "msg 5")
@@ -619,10 +577,9 @@ func TestSubscriberPropsChannelWithDotB(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #26, #27, #28
 func TestSubscriberPropsCORS(t *testing.T) {
 	t.Parallel()
-	const allowHeaders = "If-Modified-Since,If-None-Match,Etag,Event-Id,Event-Type,Last-Event-Id"
 	t.Run("#26 none by default", func(t *testing.T) {
-		load(t, config{Sub: subScnProps(nil)})
-		_, head := subScnStreams(t, "/sub/"+channelID(t))
+		load(t, config{Sub: propertiesSub(nil)})
+		_, head := subscribeOK(t, "/sub/"+channelID(t))
 		for _, h := range []string{"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers"} {
 			if head.HasHeader(h) {
 				t.Errorf("unexpected %s: %q", h, head.Header(h))
@@ -634,17 +591,9 @@ func TestSubscriberPropsCORS(t *testing.T) {
 		{"#28 placeholder origin", "{query.domain}", "?domain=test.com", "test.com"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, config{Sub: subScnProps(map[string]string{"allowed_origins": tc.setting})})
-			_, head := subScnStreams(t, "/sub/"+channelID(t)+tc.query)
-			for h, want := range map[string]string{
-				"Access-Control-Allow-Origin":  tc.origin,
-				"Access-Control-Allow-Methods": "GET",
-				"Access-Control-Allow-Headers": allowHeaders,
-			} {
-				if got := head.Header(h); got != want {
-					t.Errorf("%s %q, want %q", h, got, want)
-				}
-			}
+			load(t, config{Sub: propertiesSub(map[string]string{"allowed_origins": tc.setting})})
+			_, head := subscribeOK(t, "/sub/"+channelID(t)+tc.query)
+			expectCORS(t, head.httpHeader(), tc.origin, "GET")
 		})
 	}
 }
@@ -652,14 +601,14 @@ func TestSubscriberPropsCORS(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #29
 func TestSubscriberPropsHeaderTemplate(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	if got := subScnFirstChunk(t, "/sub/"+channelID(t)); got != subScnPropsHeader {
-		t.Errorf("first chunk %q, want %q", got, subScnPropsHeader)
+	load(t, config{Sub: propertiesSub(nil)})
+	if got := firstChunk(t, "/sub/"+channelID(t)); got != propertiesHeader {
+		t.Errorf("first chunk %q, want %q", got, propertiesHeader)
 	}
 }
 
-// subScnHeaderFile writes the header_template_file of properties_spec.rb.
-func subScnHeaderFile(t *testing.T) (path, content string) {
+// writeHeaderFile writes the header_template_file of properties_spec.rb.
+func writeHeaderFile(t *testing.T) (path, content string) {
 	t.Helper()
 	content = "Header\nTemplate\ninside a file"
 	path = filepath.Join(t.TempDir(), "header_template.txt")
@@ -672,9 +621,9 @@ func subScnHeaderFile(t *testing.T) (path, content string) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #30
 func TestSubscriberPropsHeaderTemplateFile(t *testing.T) {
 	t.Parallel()
-	path, content := subScnHeaderFile(t)
-	load(t, config{Sub: subScnProps(map[string]string{"header_template": "", "header_template_file": strconv.Quote(path)})})
-	if got := subScnFirstChunk(t, "/sub/"+channelID(t)); got != content {
+	path, content := writeHeaderFile(t)
+	load(t, config{Sub: propertiesSub(map[string]string{"header_template": "", "header_template_file": strconv.Quote(path)})})
+	if got := firstChunk(t, "/sub/"+channelID(t)); got != content {
 		t.Errorf("first chunk %q, want %q", got, content)
 	}
 }
@@ -683,36 +632,36 @@ func TestSubscriberPropsHeaderTemplateFile(t *testing.T) {
 // errors: the admin API refuses the Caddyfile).
 func TestSubscriberPropsHeaderTemplateConfigErrors(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)}) // the admin API must be up
-	path, _ := subScnHeaderFile(t)
+	load(t, config{Sub: propertiesSub(nil)}) // the admin API must be up
+	path, _ := writeHeaderFile(t)
 	const duplicate = "header_template_file is duplicate or template set by header_template"
 
 	t.Run("#31 inline then file", func(t *testing.T) {
-		cf := config{Sub: subScnProps(map[string]string{"header_template_file": strconv.Quote(path)})}.Caddyfile()
+		cf := config{Sub: propertiesSub(map[string]string{"header_template_file": strconv.Quote(path)})}.Caddyfile()
 		if strings.Index(cf, "header_template ") > strings.Index(cf, "header_template_file ") {
 			t.Fatalf("rendered order is not inline then file:\n%s", cf)
 		}
-		subScnLoadFails(t, cf, duplicate)
+		expectLoadFails(t, cf, duplicate)
 	})
 	t.Run("#32 file then inline", func(t *testing.T) {
 		fileLine := "\t\theader_template_file " + strconv.Quote(path) + "\n"
-		cf := config{Sub: subScnProps(map[string]string{"header_template": "", "header_template_file": strconv.Quote(path)})}.Caddyfile()
+		cf := config{Sub: propertiesSub(map[string]string{"header_template": "", "header_template_file": strconv.Quote(path)})}.Caddyfile()
 		if !strings.Contains(cf, fileLine) {
 			t.Fatalf("file line missing from:\n%s", cf)
 		}
 		cf = strings.Replace(cf, fileLine, fileLine+"\t\theader_template \"inline header template\"\n", 1)
-		subScnLoadFails(t, cf, duplicate)
+		expectLoadFails(t, cf, duplicate)
 	})
 	t.Run("#35 missing file", func(t *testing.T) {
-		cf := config{Sub: subScnProps(map[string]string{"header_template": "", "header_template_file": "/unexistent/path"})}.Caddyfile()
-		subScnLoadFails(t, cf, `unable to open file "/unexistent/path" for header template`)
+		cf := config{Sub: propertiesSub(map[string]string{"header_template": "", "header_template_file": "/unexistent/path"})}.Caddyfile()
+		expectLoadFails(t, cf, `unable to open file "/unexistent/path" for header template`)
 	})
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #33 and #34
 func TestSubscriberPropsHeaderTemplateFileAndInlinePerHandler(t *testing.T) {
 	t.Parallel()
-	path, content := subScnHeaderFile(t)
+	path, content := writeHeaderFile(t)
 	file := map[string]string{"header_template": "", "header_template_file": strconv.Quote(path)}
 	inline := map[string]string{"header_template": `"inline header template"`}
 	for _, tc := range []struct {
@@ -724,12 +673,12 @@ func TestSubscriberPropsHeaderTemplateFileAndInlinePerHandler(t *testing.T) {
 		{"#34 inline on /sub/, file on /sub2/", inline, file, "inline header template", content},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			load(t, config{Sub: subScnProps(tc.sub), Site: subScnHandler("sub2", `^/sub2/(.*)$`, tc.sub2)})
+			load(t, config{Sub: propertiesSub(tc.sub), Site: subscriberSite("sub2", `^/sub2/(.*)$`, "", tc.sub2)})
 			id := channelID(t)
-			if got := subScnFirstChunk(t, "/sub/"+id); got != tc.wantSub {
+			if got := firstChunk(t, "/sub/"+id); got != tc.wantSub {
 				t.Errorf("/sub/: first chunk %q, want %q", got, tc.wantSub)
 			}
-			if got := subScnFirstChunk(t, "/sub2/"+id); got != tc.wantSub2 {
+			if got := firstChunk(t, "/sub2/"+id); got != tc.wantSub2 {
 				t.Errorf("/sub2/: first chunk %q, want %q", got, tc.wantSub2)
 			}
 		})
@@ -739,8 +688,8 @@ func TestSubscriberPropsHeaderTemplateFileAndInlinePerHandler(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #36
 func TestSubscriberPropsContentType(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	_, head := subScnStreams(t, "/sub/"+channelID(t))
+	load(t, config{Sub: propertiesSub(nil)})
+	_, head := subscribeOK(t, "/sub/"+channelID(t))
 	if got := head.Header("Content-Type"); got != "custom content type" {
 		t.Errorf("Content-Type %q, want %q", got, "custom content type")
 	}
@@ -749,8 +698,8 @@ func TestSubscriberPropsContentType(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #37
 func TestSubscriberPropsPingInterval(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(map[string]string{"subscriber_connection_ttl": ""})})
-	c, _ := subScnStreams(t, "/sub/"+channelID(t))
+	load(t, config{Sub: propertiesSub(map[string]string{"subscriber_connection_ttl": ""})})
+	c, _ := subscribeOK(t, "/sub/"+channelID(t))
 	ping := "<script>p(-1,'',' ');</script>"
 	var at [4]time.Time
 	for i := range at {
@@ -758,7 +707,7 @@ func TestSubscriberPropsPingInterval(t *testing.T) {
 		at[i] = time.Now()
 		want := ping
 		if i == 0 {
-			want = subScnPropsHeader
+			want = propertiesHeader
 		}
 		if got != want {
 			t.Fatalf("chunk %d: %q, want %q", i+1, got, want)
@@ -775,21 +724,16 @@ func TestSubscriberPropsPingInterval(t *testing.T) {
 // docs/SCENARIOS.md subscriber/properties_spec.rb #38
 func TestSubscriberPropsAntiCacheHeaders(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnProps(nil)})
-	_, head := subScnStreams(t, "/sub/"+channelID(t))
-	if got := head.Header("Expires"); got != "Thu, 01 Jan 1970 00:00:01 GMT" {
-		t.Errorf("Expires %q", got)
-	}
-	if got := head.Header("Cache-Control"); got != "no-cache, no-store, must-revalidate" {
-		t.Errorf("Cache-Control %q", got)
-	}
+	load(t, config{Sub: propertiesSub(nil)})
+	_, head := subscribeOK(t, "/sub/"+channelID(t))
+	expectAntiCache(t, head.httpHeader())
 }
 
 // docs/SCENARIOS.md subscriber/properties_spec.rb #39 (nginx `if` choosing the
 // channels path: two handler blocks chosen by a query matcher).
 func TestSubscriberPropsChannelsPathByMatcher(t *testing.T) {
 	t.Parallel()
-	settings := block(nil, subScnProps(map[string]string{
+	settings := block(nil, propertiesSub(map[string]string{
 		"header_template":           "",
 		"footer_template":           "",
 		"subscriber_connection_ttl": "1s",
@@ -810,10 +754,10 @@ func TestSubscriberPropsChannelsPathByMatcher(t *testing.T) {
 		channels_path {query.id}
 %[1]s	}
 `, settings)
-	load(t, config{Sub: subScnProps(nil), Site: site})
+	load(t, config{Sub: propertiesSub(nil), Site: site})
 	id := channelID(t)
-	plain, _ := subScnStreams(t, "/sub2?id="+id)
-	test, _ := subScnStreams(t, "/sub2?id="+id+"&test=1")
+	plain, _ := subscribeOK(t, "/sub2?id="+id)
+	test, _ := subscribeOK(t, "/sub2?id="+id+"&test=1")
 	waitSubscribers(t, id, 1)
 	waitSubscribers(t, "test_"+id, 1)
 	publish(t, id, "published message")
@@ -826,33 +770,15 @@ func TestSubscriberPropsChannelsPathByMatcher(t *testing.T) {
 	}
 }
 
-// subScnGzipSite puts Caddy's encode in front of the handlers. Caddy only
-// compresses a response once a write exceeds minimum_length (default 512
-// bytes); a stream of short pieces therefore needs a small minimum to be
-// compressed as nginx's `gzip on` does.
-const subScnGzipSite = "\tencode gzip {\n\t\tminimum_length 1\n\t}\n"
-
 // docs/SCENARIOS.md subscriber/properties_spec.rb #40
 func TestSubscriberPropsGzip(t *testing.T) {
 	t.Parallel()
 	load(t, config{
-		Sub:  subScnProps(map[string]string{"content_type": "text/html"}),
-		Site: subScnGzipSite,
+		Sub:  propertiesSub(map[string]string{"content_type": "text/html"}),
+		Site: gzipSite,
 	})
 	id := channelID(t)
-	req, err := http.NewRequest(http.MethodGet, serverOf(t).baseURL+"/sub/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept-Encoding", "gzip, compressed")
-	res, err := subScnGzipClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("status %d, Content-Encoding %q; want 200 and gzip", res.StatusCode, res.Header.Get("Content-Encoding"))
-	}
+	res := openGzipped(t, "/sub/"+id, "gzip, compressed")
 	waitSubscribers(t, id, 1)
 	publish(t, id, "body")
 	gz, err := gzip.NewReader(res.Body)
@@ -863,7 +789,7 @@ func TestSubscriberPropsGzip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("gunzip: %v (read %q)", err, got)
 	}
-	want := subScnPropsHeader + "<script>p(1,'" + id + "','body');</script></body></html>"
+	want := propertiesHeader + "<script>p(1,'" + id + "','body');</script></body></html>"
 	if string(got) != want {
 		t.Errorf("body %q, want %q", got, want)
 	}
@@ -881,22 +807,10 @@ func TestSubscriberGzipStreamFlushedPerWrite(t *testing.T) {
 			"footer_template":       "",
 			"ping_message_interval": "",
 		},
-		Site: subScnGzipSite,
+		Site: gzipSite,
 	})
 	id := channelID(t)
-	req, err := http.NewRequest(http.MethodGet, serverOf(t).baseURL+"/sub/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept-Encoding", "gzip")
-	res, err := subScnGzipClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("status %d, Content-Encoding %q; want 200 and gzip", res.StatusCode, res.Header.Get("Content-Encoding"))
-	}
+	res := openGzipped(t, "/sub/"+id, "gzip")
 	gz, err := gzip.NewReader(res.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -911,7 +825,7 @@ func TestSubscriberGzipStreamFlushedPerWrite(t *testing.T) {
 			t.Fatalf("read %q, want %q", buf, want)
 		}
 	}
-	read(subScnPropsHeader)
+	read(propertiesHeader)
 	waitSubscribers(t, id, 1)
 	// Each message must be readable before the next one is published.
 	for _, msg := range []string{"first message", "second message", "third message"} {
@@ -926,8 +840,8 @@ func TestSubscriberGzipStreamFlushedPerWrite(t *testing.T) {
 // docs/SCENARIOS.md subscriber/comunication_properties_spec.rb #1
 func TestSubscriberCommUnknownChannel(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: subScnCommGlobal, Sub: subScnComm(nil)})
-	if got := subScnFirstChunk(t, "/sub/"+channelID(t)); got != "connected" {
+	load(t, config{Global: communicationGlobal, Sub: communicationSub(nil)})
+	if got := firstChunk(t, "/sub/"+channelID(t)); got != "connected" {
 		t.Errorf("first chunk %q, want connected", got)
 	}
 }
@@ -935,12 +849,12 @@ func TestSubscriberCommUnknownChannel(t *testing.T) {
 // docs/SCENARIOS.md subscriber/comunication_properties_spec.rb #2
 func TestSubscriberCommAuthorizedOnly(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: subScnCommGlobal, Sub: subScnComm(map[string]string{"authorized_channels_only": "on"})})
+	load(t, config{Global: communicationGlobal, Sub: communicationSub(map[string]string{"authorized_channels_only": "on"})})
 	id := channelID(t)
-	subScnRefused(t, "before publishing", do(t, http.MethodGet, "/sub/"+id, ""),
+	expectHeaderOnly(t, do(t, http.MethodGet, "/sub/"+id, ""),
 		http.StatusForbidden, "Subscriber could not create channels.")
 	publish(t, id, "body")
-	if got := subScnFirstChunk(t, "/sub/"+id); got != "connected" {
+	if got := firstChunk(t, "/sub/"+id); got != "connected" {
 		t.Errorf("first chunk %q, want connected", got)
 	}
 }
@@ -949,14 +863,14 @@ func TestSubscriberCommAuthorizedOnly(t *testing.T) {
 // time: message_ttl 12s).
 func TestSubscriberCommMessageTTL(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: subScnCommGlobal, Sub: subScnComm(nil)})
+	load(t, config{Global: communicationGlobal, Sub: communicationSub(nil)})
 	id := channelID(t)
 	const body = "message to expire"
 	t0 := time.Now()
 	publish(t, id, body)
 	for _, at := range []time.Duration{2 * time.Second, 6 * time.Second} {
-		subScnSleepUntil(t0, at)
-		c, _ := subScnStreams(t, "/sub/"+id+".b1")
+		sleepUntil(t0, at)
+		c, _ := subscribeOK(t, "/sub/"+id+".b1")
 		if got := c.mustChunk(); got != "connected" {
 			t.Fatalf("at %v: first chunk %q, want connected", at, got)
 		}
@@ -967,11 +881,11 @@ func TestSubscriberCommMessageTTL(t *testing.T) {
 	}
 	// Wait for the sweep that removes the expired message (upstream looks
 	// at 16 s).
-	waitFor(t, "the message to expire", func() bool { return subScnAbsent(t, id) })
+	waitFor(t, "the message to expire", func() bool { return noStoredMessage(t, id) })
 	if elapsed := time.Since(t0); elapsed < 11*time.Second {
 		t.Errorf("message removed after %v, before its 12 s TTL", elapsed)
 	}
-	c, _ := subScnStreams(t, "/sub/"+id+".b1")
+	c, _ := subscribeOK(t, "/sub/"+id+".b1")
 	if got := c.mustChunk(); got != "connected" {
 		t.Fatalf("after expiry: first chunk %q, want connected", got)
 	}
@@ -980,26 +894,24 @@ func TestSubscriberCommMessageTTL(t *testing.T) {
 	}
 }
 
-// subScnReadItems reads chunks until the body, split on "|", has n parts.
-func subScnReadItems(c *rawConn, n int) []string {
-	body := ""
-	for strings.Count(body, "|")+1 < n {
-		body += c.mustChunk()
-	}
+// readItems reads chunks until the body, split on "|", has n parts.
+func readItems(c *rawConn, n int) []string {
+	c.t.Helper()
+	body := c.chunksUntil(func(body string) bool { return strings.Count(body, "|")+1 >= n })
 	return strings.Split(body, "|")
 }
 
 // docs/SCENARIOS.md subscriber/comunication_properties_spec.rb #4
 func TestSubscriberCommDuplicatedToken(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: subScnCommGlobal, Sub: subScnComm(map[string]string{
+	load(t, config{Global: communicationGlobal, Sub: communicationSub(map[string]string{
 		"message_template": `"|{\"duplicated\":\"~channel~\", \"channel\":\"~channel~\", \"message\":\"~text~\", \"message_id\":\"~id~\"}"`,
 	})})
 	id := channelID(t)
 	const body = "body"
 	publish(t, id, body)
-	c, _ := subScnStreams(t, "/sub/"+id+".b1")
-	items := subScnReadItems(c, 3)
+	c, _ := subscribeOK(t, "/sub/"+id+".b1")
+	items := readItems(c, 3)
 	want := []string{
 		"connected",
 		`{"duplicated":"` + id + `", "channel":"` + id + `", "message":"` + body + `", "message_id":"1"}`,
@@ -1016,14 +928,14 @@ func TestSubscriberCommDuplicatedToken(t *testing.T) {
 // §5.4 no re-expansion)
 func TestSubscriberCommNoReExpansion(t *testing.T) {
 	t.Parallel()
-	load(t, config{Global: subScnCommGlobal, Sub: subScnComm(map[string]string{
+	load(t, config{Global: communicationGlobal, Sub: communicationSub(map[string]string{
 		"message_template": `"|{\"channel\":\"~channel~\", \"message\":\"~text~\", \"message_id\":\"~id~\"}"`,
 	})})
 	const pattern = "~channel~~channel~~channel~~text~~text~~text~"
 	id := channelID(t) + "_with_same_pattern_of_the_template" + pattern
 	publish(t, id, pattern)
-	c, _ := subScnStreams(t, "/sub/"+id+".b1")
-	items := subScnReadItems(c, 3)
+	c, _ := subscribeOK(t, "/sub/"+id+".b1")
+	items := readItems(c, 3)
 	want := []string{
 		"connected",
 		`{"channel":"` + id + `", "message":"` + pattern + `", "message_id":"1"}`,
@@ -1039,24 +951,21 @@ func TestSubscriberCommNoReExpansion(t *testing.T) {
 // ---------------------------------------------------------------------------
 // misc/spec/subscriber/connection_cleanup_spec.rb (about elapsed time)
 
-// subScnCleanup returns the connection_cleanup_spec.rb subscriber settings
-// (ttl 17s, header HEADER_TEMPLATE, footer FOOTER_TEMPLATE, ping 3s).
-func subScnCleanup(changes map[string]string) map[string]string {
-	m := map[string]string{
+// connectionCleanupSub returns the connection_cleanup_spec.rb subscriber
+// settings (ttl 17s, header HEADER_TEMPLATE, footer FOOTER_TEMPLATE, ping
+// 3s) with changes applied.
+func connectionCleanupSub(changes map[string]string) map[string]string {
+	return mergeSettings(map[string]string{
 		"subscriber_connection_ttl": "17s",
 		"header_template":           "HEADER_TEMPLATE",
 		"footer_template":           "FOOTER_TEMPLATE",
 		"ping_message_interval":     "3s",
-	}
-	for k, v := range changes {
-		m[k] = v
-	}
-	return m
+	}, changes)
 }
 
-// subScnCheckLifetime checks that a body ended between want and want plus
+// expectLifetime checks that a body ended between want and want plus
 // a generous tolerance after start.
-func subScnCheckLifetime(t *testing.T, what string, start, ended time.Time, want time.Duration) {
+func expectLifetime(t *testing.T, what string, start, ended time.Time, want time.Duration) {
 	t.Helper()
 	if d := ended.Sub(start); d < want-100*time.Millisecond || d > want+2500*time.Millisecond {
 		t.Errorf("%s: ended after %v, want %v (upstream tolerance 0.5 s)", what, d, want)
@@ -1068,24 +977,24 @@ func subScnCheckLifetime(t *testing.T, what string, start, ended time.Time, want
 func TestSubscriberCleanupTTL(t *testing.T) {
 	t.Parallel()
 	load(t, config{
-		Sub: subScnCleanup(map[string]string{"ping_message_interval": ""}),
-		Site: subScnHandler("sub2", `^/sub2/(.*)$`, subScnCleanup(map[string]string{
+		Sub: connectionCleanupSub(map[string]string{"ping_message_interval": ""}),
+		Site: subscriberSite("sub2", `^/sub2/(.*)$`, "", connectionCleanupSub(map[string]string{
 			"header_template":  "",
 			"footer_template":  "",
 			"message_template": `"<script>p(~id~,'~channel~','~text~');</script>"`,
 		})),
 	})
 	start1 := time.Now()
-	c1, _ := subScnStreams(t, "/sub/"+channelID(t))
+	c1, _ := subscribeOK(t, "/sub/"+channelID(t))
 	start2 := time.Now()
-	c2, _ := subScnStreams(t, "/sub2/"+channelID(t))
-	done1, done2 := subScnReadAll(c1), subScnReadAll(c2)
+	c2, _ := subscribeOK(t, "/sub2/"+channelID(t))
+	done1, done2 := readRestAsync(c1), readRestAsync(c2)
 
 	b1 := <-done1
 	if b1.err != nil {
 		t.Fatalf("#1: %v", b1.err)
 	}
-	subScnCheckLifetime(t, "#1 ping off", start1, b1.ended, 17*time.Second)
+	expectLifetime(t, "#1 ping off", start1, b1.ended, 17*time.Second)
 	if got := b1.String(); got != "HEADER_TEMPLATEFOOTER_TEMPLATE" {
 		t.Errorf("#1: body %q, want header and footer", got)
 	}
@@ -1094,7 +1003,7 @@ func TestSubscriberCleanupTTL(t *testing.T) {
 	if b2.err != nil {
 		t.Fatalf("#2: %v", b2.err)
 	}
-	subScnCheckLifetime(t, "#2 pings", start2, b2.ended, 17*time.Second)
+	expectLifetime(t, "#2 pings", start2, b2.ended, 17*time.Second)
 	if len(b2.chunks) != 5 {
 		t.Errorf("#2: %d chunks %q, want 5 pings (at 3, 6, 9, 12, 15 s)", len(b2.chunks), b2.chunks)
 	}
@@ -1108,28 +1017,28 @@ func TestSubscriberCleanupTTL(t *testing.T) {
 // docs/SCENARIOS.md subscriber/connection_cleanup_spec.rb #3
 func TestSubscriberCleanupTTLPerSubscriber(t *testing.T) {
 	t.Parallel()
-	load(t, config{Sub: subScnCleanup(map[string]string{
+	load(t, config{Sub: connectionCleanupSub(map[string]string{
 		"subscriber_connection_ttl": "5s",
 		"ping_message_interval":     "",
 	})})
 	type sub struct {
 		name  string
 		start time.Time
-		done  <-chan subScnBody
+		done  <-chan streamBody
 	}
 	open := func(name string) sub {
 		start := time.Now()
-		c, _ := subScnStreams(t, "/sub/"+channelID(t))
-		return sub{name, start, subScnReadAll(c)}
+		c, _ := subscribeOK(t, "/sub/"+channelID(t))
+		return sub{name, start, readRestAsync(c)}
 	}
 	t0 := time.Now()
 	subs := []sub{open("at 0 s")}
-	subScnSleepUntil(t0, 2*time.Second)
+	sleepUntil(t0, 2*time.Second)
 	second := open("at 2 s")
 	subs = append(subs, second)
 	b2 := <-second.done
 	subs = append(subs, open("when the second ended"))
-	subScnSleepUntil(t0, 8*time.Second)
+	sleepUntil(t0, 8*time.Second)
 	subs = append(subs, open("at 8 s"))
 	for _, s := range subs {
 		b := b2
@@ -1140,7 +1049,7 @@ func TestSubscriberCleanupTTLPerSubscriber(t *testing.T) {
 			t.Errorf("%s: %v", s.name, b.err)
 			continue
 		}
-		subScnCheckLifetime(t, s.name, s.start, b.ended, 5*time.Second)
+		expectLifetime(t, s.name, s.start, b.ended, 5*time.Second)
 		if got := b.String(); got != "HEADER_TEMPLATEFOOTER_TEMPLATE" {
 			t.Errorf("%s: body %q, want header and footer", s.name, got)
 		}
@@ -1150,23 +1059,23 @@ func TestSubscriberCleanupTTLPerSubscriber(t *testing.T) {
 // ---------------------------------------------------------------------------
 // misc/spec/mix/wildcard_properties_spec.rb
 
-func subScnWildcard(changes map[string]string) config {
-	sub := map[string]string{"authorized_channels_only": "on", "header_template": `"connected"`}
-	for k, v := range changes {
-		sub[k] = v
-	}
+// wildcardConfig is the mix/wildcard_properties_spec.rb baseline
+// (wildcard prefix XXX_, authorized channels only, header "connected")
+// with changes applied to the subscriber.
+func wildcardConfig(changes map[string]string) config {
+	sub := mergeSettings(map[string]string{"authorized_channels_only": "on", "header_template": `"connected"`}, changes)
 	return config{Global: map[string]string{"wildcard_channel_prefix": "XXX_"}, Sub: sub}
 }
 
 // docs/SCENARIOS.md mix/wildcard_properties_spec.rb #1
 func TestSubscriberWildcardAuthorizedOnly(t *testing.T) {
 	t.Parallel()
-	load(t, subScnWildcard(nil))
+	load(t, wildcardConfig(nil))
 	id := channelID(t)
 	publish(t, id, "body")
 	p := "/sub/" + id + "/YYY_" + id
-	subScnRefused(t, "GET "+p, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscriber could not create channels.")
-	if got := subScnFirstChunk(t, "/sub/"+id+"/XXX_"+id); got != "connected" {
+	expectHeaderOnly(t, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscriber could not create channels.")
+	if got := firstChunk(t, "/sub/"+id+"/XXX_"+id); got != "connected" {
 		t.Errorf("with a wildcard channel: first chunk %q, want connected", got)
 	}
 }
@@ -1174,12 +1083,12 @@ func TestSubscriberWildcardAuthorizedOnly(t *testing.T) {
 // docs/SCENARIOS.md mix/wildcard_properties_spec.rb #2
 func TestSubscriberWildcardMaxQtd(t *testing.T) {
 	t.Parallel()
-	load(t, subScnWildcard(map[string]string{"wildcard_channel_max_qtd": "2"}))
+	load(t, wildcardConfig(map[string]string{"wildcard_channel_max_qtd": "2"}))
 	id := channelID(t)
 	publish(t, id, "body")
 	p := "/sub/" + id + "/XXX_123" + id + "/XXX_321" + id + "/XXX_213" + id
-	subScnRefused(t, "GET "+p, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscribed too much wildcard channels.")
-	if got := subScnFirstChunk(t, "/sub/"+id+"/XXX_123"+id+"/XXX_321"+id); got != "connected" {
+	expectHeaderOnly(t, do(t, http.MethodGet, p, ""), http.StatusForbidden, "Subscribed too much wildcard channels.")
+	if got := firstChunk(t, "/sub/"+id+"/XXX_123"+id+"/XXX_321"+id); got != "connected" {
 		t.Errorf("two wildcard channels: first chunk %q, want connected", got)
 	}
 }
@@ -1187,9 +1096,9 @@ func TestSubscriberWildcardMaxQtd(t *testing.T) {
 // ---------------------------------------------------------------------------
 // docs/PROTOCOL.md
 
-// subScnVerifiedTemplate is the template of the verified examples of
+// verifiedTemplate is the template of the verified examples of
 // docs/PROTOCOL.md §4.5 and §6.1.
-const subScnVerifiedTemplate = `"[~id~|~channel~|~text~|~tag~|~time~|~size~|~event-id~|~event-type~|~TEXT~]"`
+const verifiedTemplate = `"[~id~|~channel~|~text~|~tag~|~time~|~size~|~event-id~|~event-type~|~TEXT~]"`
 
 // docs/PROTOCOL.md §4.5: DELETE on a streaming subscriber of two channels (the
 // verified `H[-2|sd1|bye|...]...F` example).
@@ -1200,12 +1109,12 @@ func TestSubscriberDeleteStreamingVerified(t *testing.T) {
 		Sub: map[string]string{
 			"header_template":       `"H"`,
 			"footer_template":       `"F"`,
-			"message_template":      subScnVerifiedTemplate,
+			"message_template":      verifiedTemplate,
 			"ping_message_interval": "",
 		},
 	})
 	sd1, sd2 := channelID(t)+"_sd1", channelID(t)+"_sd2"
-	c, _ := subScnStreams(t, "/sub/"+sd1+"/"+sd2)
+	c, _ := subscribeOK(t, "/sub/"+sd1+"/"+sd2)
 	var body strings.Builder
 	if got := c.mustChunk(); got != "H" {
 		t.Fatalf("header chunk %q", got)
@@ -1246,11 +1155,11 @@ func TestSubscriberTemplateTokens(t *testing.T) {
 	load(t, config{Sub: map[string]string{
 		"header_template":       `"H"`,
 		"footer_template":       `"F"`,
-		"message_template":      subScnVerifiedTemplate,
+		"message_template":      verifiedTemplate,
 		"ping_message_interval": "",
 	}})
 	id := channelID(t)
-	c, _ := subScnStreams(t, "/sub/"+id)
+	c, _ := subscribeOK(t, "/sub/"+id)
 	if got := c.mustChunk(); got != "H" {
 		t.Fatalf("header chunk %q", got)
 	}
@@ -1314,13 +1223,13 @@ func TestSubscriberTTLFooter(t *testing.T) {
 	}})
 	id := channelID(t)
 	start := time.Now()
-	c, _ := subScnStreams(t, "/sub/"+id)
+	c, _ := subscribeOK(t, "/sub/"+id)
 	if got := c.mustChunk(); got != "H" {
 		t.Fatalf("header chunk %q", got)
 	}
 	waitSubscribers(t, id, 1)
 	// Traffic shortly before the TTL (the scenario is about elapsed time).
-	subScnSleepUntil(start, 2*time.Second)
+	sleepUntil(start, 2*time.Second)
 	publish(t, id, "traffic")
 	if got := c.mustChunk(); got != "traffic" {
 		t.Fatalf("message chunk %q", got)

@@ -12,22 +12,19 @@ import (
 // directConfig streams one message per line, with a footer and a TTL long
 // enough to stay out of the way unless a test shortens it.
 func directConfig(options string, sub map[string]string) config {
-	settings := map[string]string{
+	settings := mergeSettings(map[string]string{
 		"header_template":       "",
 		"message_template":      `"~text~\n"`,
 		"footer_template":       `"bye\n"`,
 		"ping_message_interval": "",
-	}
-	for k, v := range sub {
-		settings[k] = v
-	}
+	}, sub)
 	return config{
 		Options: options,
 		// Unstored messages stay accounted in the trash for a while.
 		Global: map[string]string{"shared_memory_size": "256m"},
 		Sub:    settings,
 		Pub:    map[string]string{"store_messages": "off"},
-		Site:   wsSite("ws", "^/ws/(.*)$", wsMerge(settings, map[string]string{"channels_path": "{re.ws.1}"})),
+		Site:   websocketSite(settings),
 	}
 }
 
@@ -38,11 +35,7 @@ func openSubscribers(t *testing.T, id string, n int) ([]*rawConn, []*wsConn) {
 	streams := make([]*rawConn, n)
 	sockets := make([]*wsConn, n)
 	for i := range n {
-		c, res := subscribe(t, "/sub/"+id)
-		if res.Status != http.StatusOK {
-			t.Fatalf("stream %d: status %d", i, res.Status)
-		}
-		streams[i] = c
+		streams[i], _ = subscribeOK(t, "/sub/"+id)
 		sockets[i] = wsOpen(t, "/ws/"+id)
 	}
 	waitSubscribers(t, id, 2*n)
@@ -169,7 +162,7 @@ func TestClientThatStopsReadingIsClosedAsSlow(t *testing.T) {
 	// chunk.
 	_ = stalled.conn.SetReadDeadline(time.Now().Add(waitLimit))
 	rest, err := io.ReadAll(stalled.r)
-	if err != nil && !wsIsReset(err) {
+	if err != nil && !connClosed(err) {
 		t.Fatalf("stalled client: %v", err)
 	}
 	if strings.HasSuffix(string(rest), "0\r\n\r\n") {

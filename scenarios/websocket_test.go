@@ -1,13 +1,8 @@
 package scenarios_test
 
 import (
-	"crypto/tls"
-	"encoding/binary"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,19 +16,6 @@ import (
 // test uses gorilla/websocket as an independent client.
 
 const (
-	wsKey = "/mQoZf6pRiv8+6o72GncLQ=="
-	// wsHandshake is the 101 answer for wsKey, byte for byte (docs/PROTOCOL.md §6.5.2).
-	wsHandshake = "HTTP/1.1 101 Switching Protocols\r\n" +
-		"Expires: Thu, 01 Jan 1970 00:00:01 GMT\r\n" +
-		"Cache-Control: no-cache, no-store, must-revalidate\r\n" +
-		"Upgrade: WebSocket\r\n" +
-		"Connection: Upgrade\r\n" +
-		"Sec-WebSocket-Accept: RaIOIcQ6CBoc74B9EKdH0avYZnw=\r\n" +
-		"\r\n"
-	wsClose = "\x88\x00"
-	wsPing  = "\x89\x00"
-	wsPong  = "\x8a\x00"
-
 	wsMissingHeaders   = "Don't have at least one of the mandatory headers: Connection, Upgrade, Sec-WebSocket-Key and Sec-WebSocket-Version"
 	wsVersionExplain   = "Version not supported. Supported versions: 8, 13"
 	wsJSONTemplate     = `"{\"channel\":\"~channel~\", \"id\":\"~id~\", \"message\":\"~text~\"}"`
@@ -44,14 +26,6 @@ const (
 	wsFragmentedHello1 = "01 03 48 65 6C"
 	wsFragmentedHello2 = "80 02 6C 6F"
 )
-
-// wsRequestHeaders are the headers of the scenarios' raw handshake.
-var wsRequestHeaders = []string{
-	"Connection: Upgrade",
-	"Sec-WebSocket-Key: " + wsKey,
-	"Upgrade: websocket",
-	"Sec-WebSocket-Version: 8",
-}
 
 // wsHandler is the extra `/ws/(.*)` handler of the websocket_spec baseline.
 var wsHandler = map[string]string{
@@ -64,234 +38,13 @@ var wsHandler = map[string]string{
 // and footer off.
 var wsTemplatesOff = map[string]string{"header_template": "", "message_template": "", "footer_template": ""}
 
-func wsMerge(maps ...map[string]string) map[string]string {
-	merged := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			merged[k] = v
-		}
-	}
-	return merged
-}
-
-// wsSite renders a websocket handler on the path regexp, with the baseline
-// subscriber settings plus settings.
-func wsSite(name, pattern string, settings map[string]string) string {
-	return fmt.Sprintf("\t@%s path_regexp %s %s\n\tpush_stream_websocket @%s {\n%s\t}\n",
-		name, name, pattern, name, block(baselineSub, settings, "\t\t"))
-}
-
 // wsConfig is the websocket_spec baseline with settings applied to both
 // the /sub handler and the /ws handler (upstream sets them per server).
 func wsConfig(settings map[string]string) config {
 	return config{
-		Sub:  wsMerge(wsTemplatesOff, settings),
-		Site: wsSite("ws", "^/ws/(.*)$", wsMerge(wsTemplatesOff, wsHandler, settings)),
+		Sub:  mergeSettings(wsTemplatesOff, settings),
+		Site: websocketSite(mergeSettings(wsTemplatesOff, wsHandler, settings)),
 	}
-}
-
-// wsConn is a raw websocket connection for byte-exact checks.
-type wsConn struct {
-	*rawConn
-}
-
-// wsRequest is a raw GET request with the given protocol and header lines.
-func wsRequest(proto, path string, headers ...string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s %s\r\n", path, proto)
-	for _, h := range headers {
-		b.WriteString(h + "\r\n")
-	}
-	b.WriteString("\r\n")
-	return b.String()
-}
-
-// wsHead reads a response head exactly as sent, up to and including the
-// empty line.
-func wsHead(c *rawConn) string {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(waitLimit))
-	var b strings.Builder
-	for {
-		line, err := c.r.ReadString('\n')
-		b.WriteString(line)
-		if err != nil {
-			c.t.Fatalf("reading response head %q: %v", b.String(), err)
-		}
-		if line == "\r\n" {
-			return b.String()
-		}
-	}
-}
-
-// wsOpen performs the scenarios' HTTP/1.0 handshake on path and checks the
-// 101 answer byte for byte.
-func wsOpen(t *testing.T, path string) *wsConn {
-	t.Helper()
-	c := dialRaw(t)
-	c.write(wsRequest("HTTP/1.0", path, wsRequestHeaders...))
-	if head := wsHead(c); head != wsHandshake {
-		t.Fatalf("handshake of %s:\n got %q\nwant %q", path, head, wsHandshake)
-	}
-	return &wsConn{c}
-}
-
-// read reads exactly n bytes.
-func (c *wsConn) read(n int) []byte {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(waitLimit))
-	buf := make([]byte, n)
-	if got, err := io.ReadFull(c.r, buf); err != nil {
-		c.t.Fatalf("reading %d bytes: got %q: %v", n, wsShort(buf[:got]), err)
-	}
-	return buf
-}
-
-// expect reads len(want) bytes and compares them with want.
-func (c *wsConn) expect(want string) {
-	c.t.Helper()
-	if got := c.read(len(want)); string(got) != want {
-		c.t.Fatalf("got %q, want %q", wsShort(got), wsShort([]byte(want)))
-	}
-}
-
-// expectEOF checks that the server closes the connection without sending
-// anything more.
-func (c *wsConn) expectEOF() {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(waitLimit))
-	got, err := io.ReadAll(c.r)
-	if len(got) > 0 {
-		c.t.Fatalf("got %q, want the connection closed", wsShort(got))
-	}
-	if err != nil && !wsIsReset(err) {
-		c.t.Fatalf("want the connection closed, got %v", err)
-	}
-}
-
-// expectSilence checks that nothing arrives for a short while.
-func (c *wsConn) expectSilence() {
-	c.t.Helper()
-	_ = c.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-	b, err := c.r.Peek(1)
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		c.t.Fatalf("want nothing, got %q (%v)", b, err)
-	}
-}
-
-// frame reads one server frame and checks it is unmasked and final.
-func (c *wsConn) frame() (first byte, payload []byte) {
-	c.t.Helper()
-	h := c.read(2)
-	if h[1]&0x80 != 0 {
-		c.t.Fatalf("server frame %x is masked", h)
-	}
-	n := uint64(h[1] & 0x7f)
-	switch n {
-	case 126:
-		n = uint64(binary.BigEndian.Uint16(c.read(2)))
-	case 127:
-		n = binary.BigEndian.Uint64(c.read(8))
-	}
-	return h[0], c.read(int(n))
-}
-
-// send writes raw bytes.
-func (c *wsConn) send(p []byte) {
-	c.t.Helper()
-	if _, err := c.conn.Write(p); err != nil {
-		c.t.Fatalf("writing frame: %v", err)
-	}
-}
-
-func wsIsReset(err error) bool {
-	var op *net.OpError
-	return errors.Is(err, io.EOF) || errors.As(err, &op) && !op.Timeout()
-}
-
-func wsShort(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:100]) + fmt.Sprintf("...(%d bytes)...", len(b)) + string(b[len(b)-100:])
-	}
-	return string(b)
-}
-
-// wsHex decodes bytes written as in the scenarios: "81 05 48 65".
-func wsHex(t *testing.T, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// wsServerFrame is an unmasked final frame as the server sends it
-// (docs/PROTOCOL.md §6.5.4).
-func wsServerFrame(first byte, payload string) string {
-	n := len(payload)
-	var head []byte
-	switch {
-	case n <= 125:
-		head = []byte{first, byte(n)}
-	case n < 1<<16:
-		head = binary.BigEndian.AppendUint16([]byte{first, 126}, uint16(n))
-	default:
-		head = binary.BigEndian.AppendUint64([]byte{first, 127}, uint64(n))
-	}
-	return string(head) + payload
-}
-
-func wsText(payload string) string { return wsServerFrame(0x81, payload) }
-
-// wsClientFrame builds a client frame; first is the FIN bit and opcode;
-// a nil mask sends it unmasked.
-func wsClientFrame(first byte, payload []byte, mask []byte) []byte {
-	n := len(payload)
-	var maskBit byte
-	if mask != nil {
-		maskBit = 0x80
-	}
-	var f []byte
-	switch {
-	case n <= 125:
-		f = []byte{first, maskBit | byte(n)}
-	case n < 1<<16:
-		f = binary.BigEndian.AppendUint16([]byte{first, maskBit | 126}, uint16(n))
-	default:
-		f = binary.BigEndian.AppendUint64([]byte{first, maskBit | 127}, uint64(n))
-	}
-	if mask == nil {
-		return append(f, payload...)
-	}
-	f = append(f, mask...)
-	for i, b := range payload {
-		f = append(f, b^mask[i%4])
-	}
-	return f
-}
-
-var wsMask = []byte{0x37, 0xFA, 0x21, 0x3D}
-
-// wsCounts checks a channel's published, stored and subscribers counts.
-func wsCounts(t *testing.T, id string, published, stored, subscribers int) {
-	t.Helper()
-	s := stats(t, id)
-	if p, st, sb := num(t, s, "published_messages"), num(t, s, "stored_messages"), num(t, s, "subscribers"); p != published || st != stored || sb != subscribers {
-		t.Fatalf("stats of %s: published %d stored %d subscribers %d, want %d %d %d", id, p, st, sb, published, stored, subscribers)
-	}
-}
-
-// wsWaitCounts waits for a channel's counts (subscribers leave
-// asynchronously after a close).
-func wsWaitCounts(t *testing.T, id string, published, stored, subscribers int) {
-	t.Helper()
-	var last map[string]any
-	waitFor(t, fmt.Sprintf("%s to have published %d stored %d subscribers %d", id, published, stored, subscribers), func() bool {
-		last = stats(t, id)
-		return num(t, last, "published_messages") == published && num(t, last, "stored_messages") == stored && num(t, last, "subscribers") == subscribers
-	})
 }
 
 // docs/SCENARIOS.md subscriber/websocket_spec.rb #1
@@ -529,17 +282,14 @@ func TestWebSocketPublishToSeveralChannels(t *testing.T) {
 	ws.expect(wsText(`{"channel":"`+ch2+`", "id":"1", "message":"hello"}`) +
 		wsText(`{"channel":"`+ch1+`", "id":"1", "message":"hello"}`))
 
-	all := do(t, http.MethodGet, "/channels-stats?id=ALL", "", "Accept", "application/json").body
+	all := statsAnswer(t, "ALL").body
 	info2 := `{"channel": "` + ch2 + `", "published_messages": 1, "stored_messages": 1, "subscribers": 1}`
 	info1 := `{"channel": "` + ch1 + `", "published_messages": 1, "stored_messages": 1, "subscribers": 1}`
 	if i2, i1 := strings.Index(all, info2), strings.Index(all, info1); i2 < 0 || i1 < 0 || i2 > i1 {
 		t.Fatalf("ALL lacks %s then %s:\n%s", info2, info1, all)
 	}
 	for _, id := range []string{ch1, ch2} {
-		sub, head := subscribe(t, "/sub/"+id+".b1")
-		if head.Status != http.StatusOK {
-			t.Fatalf("subscribe %s: %q", id, head.StatusLine)
-		}
+		sub, _ := subscribeOK(t, "/sub/"+id+".b1")
 		if got, want := sub.mustChunk(), `{"channel":"`+id+`", "id":"1", "message":"hello"}`; got != want {
 			t.Fatalf("old message of %s: %q, want %q", id, got, want)
 		}
@@ -554,7 +304,7 @@ func TestWebSocketLargeClientMessages(t *testing.T) {
 	c.Global = map[string]string{"shared_memory_size": "15m"}
 	// Not stored: a stored 4 MiB message would occupy the shared store's
 	// memory cap for the rest of the test process.
-	c.Site = wsSite("ws", "^/ws/(.*)$", wsMerge(wsTemplatesOff, wsHandler, map[string]string{"message_template": wsJSONTemplate, "store_messages": "off"}))
+	c.Site = websocketSite(mergeSettings(wsTemplatesOff, wsHandler, map[string]string{"message_template": wsJSONTemplate, "store_messages": "off"}))
 	load(t, c)
 	id := channelID(t)
 	ws := wsOpen(t, "/ws/"+id)
@@ -568,7 +318,7 @@ func TestWebSocketLargeClientMessages(t *testing.T) {
 		first, payload := ws.frame()
 		want := fmt.Sprintf(`{"channel":"%s", "id":"%d", "message":"%s"}`, id, i+1, msg)
 		if first != 0x81 || string(payload) != want {
-			t.Fatalf("echo of %d bytes: first byte %#x, payload %d bytes %q", size, first, len(payload), wsShort(payload))
+			t.Fatalf("echo of %d bytes: first byte %#x, payload %d bytes %q", size, first, len(payload), abbreviate(string(payload)))
 		}
 	}
 }
@@ -589,7 +339,7 @@ func TestWebSocketLowBitrate(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	ws.expect(wsText(`{"channel":"` + id + `", "message":"Hello"}`))
-	wsCounts(t, id, 1, 1, 1)
+	expectChannelCounts(t, id, 1, 1, 1)
 }
 
 // docs/SCENARIOS.md subscriber/websocket_spec.rb #17, #18, #19, #26 and
@@ -605,7 +355,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsHex(t, "89 05 48 65 6C 6C 6F"))
 		ws.expect(wsPong)
 		ws.expectSilence()
-		wsCounts(t, id, 0, 0, 1)
+		expectChannelCounts(t, id, 0, 0, 1)
 	})
 	t.Run("#18 pong", func(t *testing.T) {
 		id := channelID(t)
@@ -615,7 +365,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		// itself got no reply.
 		ws.send(wsHex(t, "89 00"))
 		ws.expect(wsPong)
-		wsCounts(t, id, 0, 0, 1)
+		expectChannelCounts(t, id, 0, 0, 1)
 	})
 	t.Run("#19 close", func(t *testing.T) {
 		id := channelID(t)
@@ -624,7 +374,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsHex(t, "88 80 BD D0 E5 2A"))
 		ws.expect(wsClose)
 		ws.expectEOF()
-		wsWaitCounts(t, id, 0, 0, 0)
+		waitChannelCounts(t, id, 0, 0, 0)
 	})
 	t.Run("close with a status code", func(t *testing.T) {
 		// docs/PROTOCOL.md §6.5.7, §10.1: answered "\x88\x00" whatever the payload
@@ -635,7 +385,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsClientFrame(0x88, []byte{0x03, 0xE8}, wsMask))
 		ws.expect(wsClose)
 		ws.expectEOF()
-		wsWaitCounts(t, id, 0, 0, 0)
+		waitChannelCounts(t, id, 0, 0, 0)
 	})
 	t.Run("#26 binary frame", func(t *testing.T) {
 		id := channelID(t)
@@ -644,7 +394,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsClientFrame(0x82, []byte("Hello"), wsMask))
 		ws.expect(wsClose)
 		ws.expectEOF()
-		wsWaitCounts(t, id, 0, 0, 0)
+		waitChannelCounts(t, id, 0, 0, 0)
 	})
 	t.Run("control frame between fragments", func(t *testing.T) {
 		id := channelID(t)
@@ -654,7 +404,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsHex(t, "89 00"))
 		ws.expect(wsClose)
 		ws.expectEOF()
-		wsWaitCounts(t, id, 0, 0, 0)
+		waitChannelCounts(t, id, 0, 0, 0)
 	})
 	t.Run("continuation without a started message", func(t *testing.T) {
 		id := channelID(t)
@@ -663,7 +413,7 @@ func TestWebSocketClientControlFrames(t *testing.T) {
 		ws.send(wsHex(t, wsFragmentedHello2))
 		ws.expect(wsClose)
 		ws.expectEOF()
-		wsWaitCounts(t, id, 0, 0, 0)
+		waitChannelCounts(t, id, 0, 0, 0)
 	})
 }
 
@@ -724,7 +474,7 @@ func TestWebSocketSurvivesReload(t *testing.T) {
 	if res := do(t, http.MethodGet, "/ws-reload-marker", ""); res.StatusCode != http.StatusNoContent {
 		t.Fatalf("new config not running: %d", res.StatusCode)
 	}
-	wsCounts(t, id, 1, 1, 1)
+	expectChannelCounts(t, id, 1, 1, 1)
 	publish(t, id, "after")
 	// Pings may come before the message; the message must arrive.
 	for {
@@ -778,7 +528,7 @@ func TestWebSocketInvalidUTF8(t *testing.T) {
 	waitSubscribers(t, id, 1)
 	ws.send(wsClientFrame(0x81, []byte(wsArabic[1:]), wsMask))
 	ws.expectEOF()
-	wsWaitCounts(t, id, 0, 0, 0)
+	waitChannelCounts(t, id, 0, 0, 0)
 }
 
 // docs/SCENARIOS.md subscriber/websocket_spec.rb #27, #28, #29 (unmasked,
@@ -868,22 +618,10 @@ func TestWebSocketChannelDeleted(t *testing.T) {
 // request with a 4xx at once instead of hanging it.
 func TestWebSocketHTTP2Refused(t *testing.T) {
 	t.Parallel()
-	c := wsConfig(nil)
-	c.Options = "\tskip_install_trust\n\tauto_https disable_redirects\n"
 	// A second site, served over TLS so that HTTP/2 is negotiated.
-	caddyfile := c.Caddyfile() + fmt.Sprintf("\nhttps://localhost:__TLS_PORT__ {\n\ttls internal\n%s}\n",
-		wsSite("ws", "^/ws/(.*)$", wsMerge(wsTemplatesOff, wsHandler)))
-	loadCaddyfile(t, caddyfile)
-
-	h2 := &http.Client{
-		Timeout: waitLimit,
-		Transport: &http.Transport{
-			ForceAttemptHTTP2: true,
-			TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // G402: the test CA is Caddy's internal one
-		},
-	}
-	defer h2.CloseIdleConnections()
-	url := fmt.Sprintf("https://localhost:%d/ws/%s", serverOf(t).tlsPort, channelID(t))
+	base, h2 := loadWithTLSSite(t, wsConfig(nil), websocketSite(mergeSettings(wsTemplatesOff, wsHandler)))
+	h2.Timeout = waitLimit
+	url := base + "/ws/" + channelID(t)
 	get := func(headers map[string]string) (*http.Response, string, error) {
 		req, err := http.NewRequest(http.MethodGet, url, nil)
 		if err != nil {
@@ -961,7 +699,7 @@ func TestWebSocketGorillaClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	read("from gorilla")
-	wsCounts(t, id, 2, 2, 1)
+	expectChannelCounts(t, id, 2, 2, 1)
 
 	read("bye")
 	_, _, err = conn.ReadMessage()
