@@ -16,6 +16,14 @@ var (
 	ErrMessageTooBig = errors.New("websocket message over the size limit")
 )
 
+// Budget bounds the bytes that many parsers hold together.
+type Budget interface {
+	// Reserve takes n bytes, or reports false.
+	Reserve(n int64) bool
+	// Release gives n bytes back.
+	Release(n int64)
+}
+
 // maxControlPayload is RFC 6455's limit on a control frame's payload.
 const maxControlPayload = 125
 
@@ -40,6 +48,11 @@ type FrameParser struct {
 	// Discard checks data messages and drops their payload instead of
 	// keeping it: they come out with a nil payload and no limit applies.
 	Discard bool
+	// Budget, if set, is asked for every payload byte the parser is about
+	// to hold; a refusal fails with ErrMessageTooBig. What the parser
+	// holds goes back to it once a message is handed out or at Close.
+	Budget Budget
+	held   int64
 
 	head    [14]byte
 	headLen int
@@ -177,6 +190,12 @@ func (p *FrameParser) startFrame() error {
 			return ErrMessageTooBig
 		}
 	}
+	if p.keep && length > 0 && p.Budget != nil {
+		if !p.Budget.Reserve(int64(length)) {
+			return ErrMessageTooBig
+		}
+		p.held += int64(length)
+	}
 	p.inFrame, p.fin, p.opcode, p.maskPos = true, fin, opcode, 0
 	p.length, p.remaining = length, length
 	p.text = utf8Stream{}
@@ -250,16 +269,33 @@ func (p *FrameParser) endFrame() (ClientMessage, bool, error) {
 	if p.opcode != OpContinuation {
 		payload := p.payload
 		p.payload = nil
+		p.releaseHeld()
 		return ClientMessage{Opcode: p.opcode, Payload: payload}, true, nil
 	}
 	p.fragOpen = false
 	payload := p.fragments
 	p.fragments = nil
+	p.releaseHeld()
 	if p.length == 0 {
 		// nginx quirk kept: an empty final fragment drops the message.
 		return ClientMessage{}, false, nil
 	}
 	return ClientMessage{Opcode: p.fragOpcode, Payload: payload}, true, nil
+}
+
+// releaseHeld gives what the parser holds back to its budget.
+func (p *FrameParser) releaseHeld() {
+	if p.held > 0 && p.Budget != nil {
+		p.Budget.Release(p.held)
+	}
+	p.held = 0
+}
+
+// Close gives back what the parser holds: an unfinished frame or
+// fragmented message. The parser must not be used afterwards.
+func (p *FrameParser) Close() {
+	p.payload, p.fragments = nil, nil
+	p.releaseHeld()
 }
 
 // utf8Stream checks that a payload arriving in pieces is valid UTF-8,
