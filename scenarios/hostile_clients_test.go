@@ -369,3 +369,19 @@ func TestHostileWebSocketOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestHostileReservedOpcode: garbage after the handshake whose first byte
+// announces a reserved opcode (`W` is FIN=0, opcode 7) ends the connection
+// with a close frame at once (RFC 6455 §5.2), without waiting for the
+// payload its second byte announces.
+func TestHostileReservedOpcode(t *testing.T) {
+	t.Parallel()
+	load(t, wsConfig(nil))
+	id := channelID(t)
+	ws := wsOpen(t, "/ws/"+id)
+	waitSubscribers(t, id, 1)
+	ws.send([]byte("WRITE SOMETHING UNKNOWN\r\n"))
+	ws.expect("\x88\x00")
+	ws.expectEOF()
+	waitSubscribers(t, id, 0)
+}

@@ -303,12 +303,20 @@ func (s *Store) trashMessages(msgs []*Message) {
 
 // Delete deletes ch (docs/PROTOCOL.md §4.5): it leaves the lookup at once, its
 // subscriptions are removed and each subscriber gets the channel-deleted
-// message with text. It reports false if ch was already deleted.
-func (s *Store) Delete(ch *Channel, text []byte) bool {
+// message with text. It reports false if ch was already deleted, and
+// fails with ErrNoMemory when the cap has no room for that message.
+func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
+	// The channel-deleted message needs room, as nginx allocates it: with
+	// the cap full the delete is refused and nothing changes.
+	cost := messageCost + int64(len(text))
+	if !s.reserve(cost) {
+		return false, ErrNoMemory
+	}
+	s.release(cost)
 	s.mu.Lock()
 	if s.channels[ch.ID] != ch {
 		s.mu.Unlock()
-		return false
+		return false, nil
 	}
 	delete(s.channels, ch.ID)
 	s.uncountLocked(ch)
@@ -329,7 +337,7 @@ func (s *Store) Delete(ch *Channel, text []byte) bool {
 		s.release(subscriptionCost)
 		s.emit(EventClientUnsubscribed, ch.ID)
 	}
-	return true
+	return true, nil
 }
 
 // uncountLocked removes ch from the live counts; s.mu must be held.

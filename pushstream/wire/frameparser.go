@@ -111,6 +111,11 @@ func (p *FrameParser) Next(data []byte) (msg ClientMessage, used int, ok bool, e
 // the frame. It returns how many bytes it used.
 func (p *FrameParser) readHead(data []byte) (int, error) {
 	used := 0
+	if p.headLen == 0 && len(data) > 0 && reservedOpcode(data[0]&0x0F) {
+		// RFC 6455 §5.2: no extension is negotiated, so a reserved
+		// opcode fails the connection as soon as its byte is read.
+		return 1, ErrFrameProtocol
+	}
 	for {
 		need := headSize(p.head[:p.headLen])
 		if p.headLen == need {
@@ -165,10 +170,6 @@ func (p *FrameParser) startFrame() error {
 		copy(p.mask[:], rest)
 	}
 	control := opcode >= OpClose
-	reserved := opcode > OpBinary && opcode != OpClose && opcode != OpPing && opcode != OpPong
-	if !fin && reserved {
-		return ErrFrameProtocol
-	}
 	if control && length > maxControlPayload {
 		return ErrFrameProtocol
 	}
@@ -211,6 +212,11 @@ func (p *FrameParser) startFrame() error {
 		}
 	}
 	return nil
+}
+
+// reservedOpcode tells whether RFC 6455 reserves opcode (3-7, 11-15).
+func reservedOpcode(opcode byte) bool {
+	return opcode > OpBinary && opcode != OpClose && opcode != OpPing && opcode != OpPong
 }
 
 // growFor makes room for n more bytes in b at once.

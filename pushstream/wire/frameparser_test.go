@@ -137,6 +137,10 @@ func TestFrameReaderErrors(t *testing.T) {
 		{"character split across fragments", frameHex(t, "01 01 c3 80 01 a9"), ErrFrameUTF8, 0},
 		{"invalid utf-8 ping payload", frameHex(t, "89 01 ff"), ErrFrameUTF8, 0},
 		{"invalid utf-8 after a good message", frameHex(t, "81 01 41 81 01 80"), ErrFrameUTF8, 1},
+		{"reserved opcode", frameHex(t, "83 01 41"), ErrFrameProtocol, 0},
+		{"reserved opcode in a FIN=0 frame", frameHex(t, "07 01 41"), ErrFrameProtocol, 0},
+		{"reserved control opcode", frameHex(t, "8b 00"), ErrFrameProtocol, 0},
+		{"reserved opcode, first byte only", frameHex(t, "57"), ErrFrameProtocol, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
