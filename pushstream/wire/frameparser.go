@@ -203,10 +203,12 @@ func (p *FrameParser) startFrame() error {
 	p.payload = nil
 	if p.keep {
 		if p.fragment {
+			// Later fragments grow the buffer as append does, by doubling:
+			// growing it by each fragment's length would copy the message
+			// once a fragment.
 			if !p.fragOpen {
 				p.fragments = make([]byte, 0, length)
 			}
-			p.fragments = growFor(p.fragments, length)
 		} else {
 			p.payload = make([]byte, 0, length)
 		}
@@ -217,16 +219,6 @@ func (p *FrameParser) startFrame() error {
 // reservedOpcode tells whether RFC 6455 reserves opcode (3-7, 11-15).
 func reservedOpcode(opcode byte) bool {
 	return opcode > OpBinary && opcode != OpClose && opcode != OpPing && opcode != OpPong
-}
-
-// growFor makes room for n more bytes in b at once.
-func growFor(b []byte, n uint64) []byte {
-	if uint64(cap(b)-len(b)) >= n {
-		return b
-	}
-	grown := make([]byte, len(b), len(b)+int(n))
-	copy(grown, b)
-	return grown
 }
 
 // readPayload takes payload bytes of the frame from data: unmasks them,
