@@ -184,6 +184,8 @@ func parseSubscriberSetting(d *caddyfile.Dispenser, sub *pushstream.SubscriberHa
 		sub.AllowedOrigins, err = stringArg(d)
 	case "content_type":
 		sub.ContentType, err = stringArg(d)
+	case "websocket_max_message_size":
+		sub.WebsocketMaxMessageSize, err = sizeArg(d)
 	default:
 		return d.Errf("unknown push_stream_subscriber subdirective %q", name)
 	}

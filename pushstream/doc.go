@@ -1,6 +1,15 @@
 // Package pushstream is the nginx push stream module rebuilt for Caddy:
-// the channel store (channels, stored messages, subscribers, sweeps and
-// the memory cap) and the Caddy modules that speak its wire protocol —
-// the `push_stream` app and the subscriber, publisher and statistics
-// HTTP handlers.
+// the Caddy modules that speak its wire protocol, the `push_stream` app
+// and the subscriber, publisher and statistics HTTP handlers.
+//
+// The plugin has four layers, each a package importing only those below
+// it (doc_test.go checks this):
+//
+//   - pushstream (this package): the Caddy modules; requests become engine
+//     calls, engine messages become bytes through wire and transport;
+//   - wire: the protocol's bytes (paths, templates, formats, frames);
+//   - engine: channels, messages, subscribers and fan-out, with no HTTP,
+//     Caddy or logging;
+//   - transport: subscribers on hijacked connections, driven through a
+//     Session this package implements.
 package pushstream

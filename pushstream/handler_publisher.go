@@ -209,7 +209,7 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	opts.EventType, opts.HasEventType = firstHeader(r, "Event-Type")
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
-			writeHeaderOnly(w, http.StatusInternalServerError, "")
+			writeMemoryFull(w)
 			return
 		}
 	}
@@ -218,6 +218,15 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 		return
 	}
 	h.writeInfo(w, r, channels)
+}
+
+// writeMemoryFull answers a publish or delete the memory cap refused: a
+// header-only 500 after which the connection closes, as nginx closes
+// keep-alive connections after such an error (docs/PROTOCOL.md §1.7); a
+// client reading until the end of a body sees the end at once.
+func writeMemoryFull(w http.ResponseWriter) {
+	w.Header()["Connection"] = []string{"close"}
+	writeHeaderOnly(w, http.StatusInternalServerError, "")
 }
 
 // delete deletes every existing channel of the path (docs/PROTOCOL.md §4.5).
@@ -232,9 +241,15 @@ func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channe
 	}
 	deleted := false
 	for _, ch := range channels {
-		if ch != nil && h.store.Delete(ch, body) {
-			deleted = true
+		if ch == nil {
+			continue
 		}
+		ok, err := h.store.Delete(ch, body)
+		if err != nil {
+			writeMemoryFull(w)
+			return
+		}
+		deleted = deleted || ok
 	}
 	if !deleted {
 		writeHeaderOnly(w, http.StatusNotFound, "")

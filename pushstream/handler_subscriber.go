@@ -91,6 +91,10 @@ type SubscriberHandler struct {
 	// ContentType is the Content-Type of streaming and polling responses.
 	// Default text/plain.
 	ContentType string `json:"content_type,omitempty"`
+	// WebsocketMaxMessageSize caps a message a websocket client sends to
+	// a location with websocket_allow_publish, in bytes; a longer one
+	// closes the connection with status 1009. Default 64 KiB.
+	WebsocketMaxMessageSize int64 `json:"websocket_max_message_size,omitempty"`
 
 	store          engine.Engine
 	logger         *zap.Logger
@@ -102,6 +106,7 @@ type SubscriberHandler struct {
 	wildcardMaxQtd int
 	longPollTTL    time.Duration
 	contentType    string
+	maxMessageSize int64
 }
 
 // CaddyModule returns the Caddy module information.
@@ -191,8 +196,16 @@ func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
 	if h.contentType == "" {
 		h.contentType = "text/plain"
 	}
+	h.maxMessageSize = h.WebsocketMaxMessageSize
+	if h.maxMessageSize == 0 {
+		h.maxMessageSize = DefaultWebsocketMaxMessageSize
+	}
 	return nil
 }
+
+// DefaultWebsocketMaxMessageSize is the default cap of a websocket
+// client's message.
+const DefaultWebsocketMaxMessageSize = 64 << 10
 
 // Validate checks the handler's settings (docs/PROTOCOL.md §9.2).
 func (h *SubscriberHandler) Validate() error {
@@ -210,6 +223,9 @@ func (h *SubscriberHandler) Validate() error {
 	}
 	if h.WildcardChannelMaxQtd < 0 {
 		return fmt.Errorf("wildcard_channel_max_qtd cannot be negative")
+	}
+	if h.WebsocketMaxMessageSize < 0 {
+		return fmt.Errorf("websocket_max_message_size cannot be negative")
 	}
 	return nil
 }
@@ -232,7 +248,15 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
 		return nil
 	}
-	refs := channelRefs(r, h.ChannelsPath)
+	mode, callback := h.requestMode(r), ""
+	if mode == ModePolling || mode == ModeLongPolling {
+		// The callback is checked before any channel is created.
+		if callback = jsonpCallback(r); callback != "" && !wire.ValidJSONPCallback(callback) {
+			writeHeaderOnly(w, http.StatusBadRequest, explainBadCallback)
+			return nil
+		}
+	}
+	refs := subscriberRefs(r, h.ChannelsPath)
 	if len(refs) == 0 {
 		writeHeaderOnly(w, http.StatusBadRequest, explainNoChannel)
 		return nil
@@ -243,13 +267,35 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 		return nil
 	}
 	sel := h.selection(r)
-	switch mode := h.requestMode(r); mode {
+	switch mode {
 	case ModePolling, ModeLongPolling:
-		h.servePolling(w, r, channels, refs, sel, mode == ModeLongPolling)
+		h.servePolling(w, r, channels, refs, sel, callback, mode == ModeLongPolling)
 	default:
 		h.serveStream(w, r, channels, refs, sel)
 	}
 	return nil
+}
+
+// subscriberRefs evaluates a subscriber's channels path. A channel named
+// more than once is one subscription, at its first place, asking for the
+// most old messages any of its mentions asks for (docs/PROTOCOL.md
+// §10.1): a request takes one slot per channel, whatever its path repeats.
+func subscriberRefs(r *http.Request, channelsPath string) []wire.ChannelRef {
+	refs := channelRefs(r, channelsPath)
+	if len(refs) < 2 {
+		return refs
+	}
+	first := make(map[string]int, len(refs))
+	unique := refs[:0]
+	for _, ref := range refs {
+		if i, seen := first[ref.ID]; seen {
+			unique[i].Backtrack = max(unique[i].Backtrack, ref.Backtrack)
+			continue
+		}
+		first[ref.ID] = len(unique)
+		unique = append(unique, ref)
+	}
+	return unique
 }
 
 // requestMode applies the X-Nginx-PushStream-Mode override (docs/PROTOCOL.md §5.2).

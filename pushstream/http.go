@@ -24,6 +24,7 @@ const (
 	headerAllowOrigin    = "Access-Control-Allow-Origin"
 	headerAllowMethods   = "Access-Control-Allow-Methods"
 	headerAllowHeaders   = "Access-Control-Allow-Headers"
+	headerNoSniff        = "X-Content-Type-Options"
 	allowedHeadersValue  = "If-Modified-Since,If-None-Match,Etag,Event-Id,Event-Type,Last-Event-Id"
 	subscriberMethods    = "GET"
 	publisherMethods     = "GET, POST, PUT"
@@ -43,6 +44,8 @@ const (
 	explainEventsChannel       = "Only internal routines can change events channel."
 	explainEmptyPost           = "Empty post requests are not allowed."
 	explainDeleted             = "Channel deleted."
+	explainBadCallback         = "Invalid JSONP callback name."
+	explainOriginNotAllowed    = "Origin not allowed."
 )
 
 // requestError is a header-only answer with an optional explain text.
@@ -77,10 +80,17 @@ func writeHeaderOnly(w http.ResponseWriter, status int, explain string) {
 	w.WriteHeader(status)
 }
 
+// setContentType sets the Content-Type of an answer with a body, which
+// browsers must not sniff into another type (docs/PROTOCOL.md §10.1).
+func setContentType(h http.Header, contentType string) {
+	h["Content-Type"] = []string{contentType}
+	h[headerNoSniff] = []string{"nosniff"}
+}
+
 // writeBody writes a complete response with a Content-Length.
 func writeBody(w http.ResponseWriter, status int, contentType string, body []byte) {
 	h := w.Header()
-	h["Content-Type"] = []string{contentType}
+	setContentType(h, contentType)
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

@@ -17,9 +17,8 @@ type pollPosition struct {
 }
 
 // servePolling answers a polling or long-polling request (docs/PROTOCOL.md
-// §6.2, §6.3).
-func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection, long bool) {
-	callback := jsonpCallback(r)
+// §6.2, §6.3); callback is the checked JSONP callback, or empty.
+func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection, callback string, long bool) {
 	contentType := h.contentType
 	if callback != "" {
 		contentType = "application/javascript"
@@ -133,6 +132,7 @@ func (h *SubscriberHandler) writePollAnswer(w http.ResponseWriter, pos pollPosit
 	hdr := w.Header()
 	hdr[headerLastModified] = []string{wire.FormatHTTPDate(pos.time)}
 	hdr[headerEtag] = []string{"W/" + strconv.FormatInt(pos.tag, 10)}
+	hdr[headerNoSniff] = []string{"nosniff"}
 	w.WriteHeader(http.StatusOK)
 	stream := newHTTPStream(w)
 	if stream.Write(h.header) != nil {

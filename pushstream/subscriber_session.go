@@ -196,6 +196,9 @@ func (s *session) Finish() { s.out.finish() }
 
 // Closed implements transport.Session.
 func (s *session) Closed(reason string) {
+	if s.client != nil {
+		s.client.close()
+	}
 	s.h.store.Unregister(s.sub)
 	s.h.logEnd(reason)
 }

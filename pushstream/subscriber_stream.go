@@ -30,7 +30,7 @@ func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, 
 	if h.mode == ModeEventSource {
 		contentType = eventSourceContentType
 	}
-	w.Header()["Content-Type"] = []string{contentType}
+	setContentType(w.Header(), contentType)
 	padding := h.padding.For(h.userAgent(r))
 	if canServeDirectly(w, r) {
 		if conn, brw, err := http.NewResponseController(w).Hijack(); err == nil {

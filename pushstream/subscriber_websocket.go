@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
@@ -49,6 +51,10 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		writeHeaderOnly(w, http.StatusBadRequest, explainWSVersion)
 		return
 	}
+	if !originAllowed(r, evaluate(r, h.AllowedOrigins)) {
+		writeHeaderOnly(w, http.StatusForbidden, explainOriginNotAllowed)
+		return
+	}
 	conn, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		writeHeaderOnly(w, http.StatusInternalServerError, "")
@@ -66,7 +72,7 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		return
 	}
 
-	refs := channelRefs(r, h.ChannelsPath)
+	refs := subscriberRefs(r, h.ChannelsPath)
 	if len(refs) == 0 {
 		return
 	}
@@ -98,6 +104,7 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 	in := h.newClientInput(channels, nil)
 	go func() {
 		defer close(readerDone)
+		defer in.close()
 		h.readClient(brw.Reader, in, ws, control, loopDone)
 	}()
 	h.run(r.Context(), sub, ws, control)
@@ -106,6 +113,20 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 	// the request.
 	_ = conn.Close()
 	<-readerDone
+}
+
+// originAllowed tells whether a websocket request may connect: with
+// allowed_origins set (and not `*`), a browser's Origin header must name
+// that origin, so that no other site's page can subscribe, or publish with
+// websocket_allow_publish, in its visitors' name. Clients that send no
+// Origin (not browsers) and locations without allowed_origins are let in,
+// as nginx does.
+func originAllowed(r *http.Request, allowed string) bool {
+	if allowed == "" || allowed == "*" {
+		return true
+	}
+	origin, ok := firstHeader(r, "Origin")
+	return !ok || strings.EqualFold(origin, allowed)
 }
 
 // serveDirectWebSocket hands a subscribed websocket to a transport.Conn.
@@ -143,10 +164,17 @@ type clientInput struct {
 	reply func([]byte) error
 }
 
+// newClientInput returns the input of a websocket subscribed to channels.
+// A location that does not publish keeps no data at all: it only answers
+// control frames (docs/PROTOCOL.md §6.5.7).
 func (h *SubscriberHandler) newClientInput(channels []*engine.Channel, reply func([]byte) error) *clientInput {
 	return &clientInput{
-		h:        h,
-		parser:   wire.FrameParser{MaxMessage: h.store.Settings().SharedMemorySize},
+		h: h,
+		parser: wire.FrameParser{
+			MaxMessage: h.maxMessageSize,
+			Discard:    !h.WebsocketAllowPublish,
+			Budget:     &clientInputBudget,
+		},
 		channels: channels,
 		reply:    reply,
 	}
@@ -165,12 +193,40 @@ func (in *clientInput) read(p []byte) string {
 		if reply != nil && in.reply(reply) != nil {
 			return "write failed"
 		}
-		if done {
+		switch {
+		case errors.Is(err, wire.ErrMessageTooBig):
+			return "websocket message over the size limit"
+		case done:
 			return "websocket closed"
 		}
 	}
 	return ""
 }
+
+// close gives back what the input holds.
+func (in *clientInput) close() { in.parser.Close() }
+
+// clientInputBudget bounds what every websocket client of the process
+// may have sent and the server holds (unfinished messages) together.
+var clientInputBudget inputBudget
+
+// maxClientInput is the process-wide bound of clientInputBudget.
+const maxClientInput = 64 << 20
+
+// inputBudget is a wire.Budget of maxClientInput bytes.
+type inputBudget struct{ used atomic.Int64 }
+
+// Reserve implements wire.Budget.
+func (b *inputBudget) Reserve(n int64) bool {
+	if b.used.Add(n) > maxClientInput {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+// Release implements wire.Budget.
+func (b *inputBudget) Release(n int64) { b.used.Add(-n) }
 
 // errLoopDone means the writer loop ended before taking a reply.
 var errLoopDone = errors.New("subscriber loop ended")
@@ -210,6 +266,8 @@ func (h *SubscriberHandler) answerClient(msg wire.ClientMessage, err error, chan
 	switch {
 	case errors.Is(err, wire.ErrFrameProtocol):
 		return wire.CloseFrame, true
+	case errors.Is(err, wire.ErrMessageTooBig):
+		return wire.CloseFrameTooBig, true
 	case err != nil:
 		return nil, true
 	}

@@ -304,7 +304,8 @@ func TestWebSocketLargeClientMessages(t *testing.T) {
 	c.Global = map[string]string{"shared_memory_size": "15m"}
 	// Not stored: a stored 4 MiB message would occupy the shared store's
 	// memory cap for the rest of the test process.
-	c.Site = websocketSite(mergeSettings(wsTemplatesOff, wsHandler, map[string]string{"message_template": wsJSONTemplate, "store_messages": "off"}))
+	// Upstream has no limit but the memory cap; ours is 64 KiB unless set.
+	c.Site = websocketSite(mergeSettings(wsTemplatesOff, wsHandler, map[string]string{"message_template": wsJSONTemplate, "store_messages": "off", "websocket_max_message_size": "5m"}))
 	load(t, c)
 	id := channelID(t)
 	ws := wsOpen(t, "/ws/"+id)

@@ -8,6 +8,9 @@
 //	loadgen [flags]                      one run (or one part of a run)
 //	loadgen merge [-json out] a.json ... combine the parts of one run
 //	loadgen compare [-names a,b] [-title t] a.json b.json
+//	loadgen abuse -flood NAME -pid PID [flags]  one hostile-client flood (abuse.go)
+//	loadgen abuse-table a.json ...       the table of several floods
+//	loadgen free-port                    a free TCP port on 127.0.0.1
 //
 // It reads /proc and uses epoll: Linux only.
 package main
@@ -205,6 +208,12 @@ func main() {
 		err = mergeCommand(args[1:])
 	case len(args) > 0 && args[0] == "compare":
 		err = compareCommand(args[1:])
+	case len(args) > 0 && args[0] == "abuse":
+		err = abuseCommand(args[1:])
+	case len(args) > 0 && args[0] == "abuse-table":
+		err = abuseTableCommand(args[1:])
+	case len(args) > 0 && args[0] == "free-port":
+		err = freePortCommand()
 	default:
 		var cfg *config
 		if cfg, err = parseFlags(args); err == nil {

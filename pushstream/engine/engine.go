@@ -41,8 +41,9 @@ type Engine interface {
 	// without waiting for any. It fails only with ErrNoMemory.
 	Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error)
 	// Delete deletes ch: its subscribers get the channel-deleted message
-	// with text. It reports false if ch was already deleted.
-	Delete(ch *Channel, text []byte) bool
+	// with text. It reports false if ch was already deleted, and fails with
+	// ErrNoMemory when the memory cap has no room for that message.
+	Delete(ch *Channel, text []byte) (bool, error)
 
 	// Register adds a subscriber. It fails with ErrStoreClosed once the
 	// process is exiting.

@@ -1,5 +1,10 @@
 package engine
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // Events published to the events channel (docs/PROTOCOL.md §8).
 const (
 	EventChannelCreated     = "channel_created"
@@ -25,9 +30,21 @@ func (s *Store) emit(event, id string) {
 	text := make([]byte, 0, 36+len(event)+len(id))
 	text = append(text, `{"type": "`...)
 	text = append(text, event...)
-	text = append(text, `", "channel": "`...)
-	text = append(text, id...)
-	text = append(text, `"}`...)
+	text = append(text, `", "channel": `...)
+	text = appendJSONString(text, id)
+	text = append(text, '}')
 	// A full memory cap drops the event; the activity itself goes on.
 	_, _ = s.Publish(ec, text, PublishOptions{EventType: event, HasEventType: true, Store: true})
+}
+
+// appendJSONString appends s as a JSON string, quotes included: a channel
+// id is any bytes a client chose, and the event must stay valid JSON
+// (docs/PROTOCOL.md §8, §10.1). Ids without special characters come out
+// as they are.
+func appendJSONString(dst []byte, s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }

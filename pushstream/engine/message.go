@@ -36,14 +36,26 @@ type Message struct {
 	Text []byte
 
 	expires int64
-	cost    int64
+	// cost is what the store accounts for the message besides its
+	// renderings; store is nil for synthetic messages, which are not
+	// accounted.
+	cost  int64
+	store *Store
 
 	// first is the first rendering made: subscribers of one handler share
 	// a formatter, so most lookups end here without a lock.
 	first    atomic.Pointer[rendering]
 	renderMu sync.Mutex
 	renders  []*rendering
+	// renderCost is what the renderings kept are accounted; freed is set
+	// once the store released the message's bytes. Both are guarded by
+	// renderMu.
+	renderCost int64
+	freed      bool
 }
+
+// renderingCost is what a kept rendering is accounted besides its bytes.
+const renderingCost = 64
 
 // rendering is the output of one formatter for a message.
 type rendering struct {
@@ -58,7 +70,8 @@ type Formatter interface {
 }
 
 // Rendered returns f's output for m, computing it once: every subscriber
-// that shares f shares the bytes.
+// that shares f shares the bytes. Kept renderings count against the
+// store's memory cap (docs/PROTOCOL.md §1.7).
 func (m *Message) Rendered(f Formatter) []byte {
 	if r := m.first.Load(); r != nil && r.formatter == f {
 		return r.out
@@ -70,10 +83,30 @@ func (m *Message) Rendered(f Formatter) []byte {
 			return r.out
 		}
 	}
-	r := &rendering{formatter: f, out: f.Format(m)}
+	out := f.Format(m)
+	if m.store != nil {
+		// A rendering is kept only while the memory cap has room for it
+		// and the message is still accounted; otherwise every caller
+		// formats its own.
+		cost := renderingCost + int64(len(out))
+		if m.freed || !m.store.reserve(cost) {
+			return out
+		}
+		m.renderCost += cost
+	}
+	r := &rendering{formatter: f, out: out}
 	m.renders = append(m.renders, r)
 	m.first.CompareAndSwap(nil, r)
 	return r.out
+}
+
+// free marks m released by the store and returns what it was accounted,
+// renderings included.
+func (m *Message) free() int64 {
+	m.renderMu.Lock()
+	defer m.renderMu.Unlock()
+	m.freed = true
+	return m.cost + m.renderCost
 }
 
 // NewSyntheticMessage builds a ping, channel-deleted or timed-out message.

@@ -9,9 +9,12 @@ import (
 	"time"
 )
 
-// trashEntry is an object waiting in a trash to be freed.
+// trashEntry is an object waiting in a trash to be freed: a channel, of
+// cost bytes, or a message, whose cost (renderings included) is taken
+// when it is freed.
 type trashEntry struct {
 	cost     int64
+	msg      *Message
 	deadline time.Time
 }
 
@@ -222,7 +225,9 @@ type PublishOptions struct {
 // Publish adds a message to ch and hands it to its subscribers without
 // waiting for any of them. It fails only with ErrNoMemory.
 func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error) {
-	cost := messageCost + int64(len(text))
+	// Every byte the message keeps counts: text, event id and type
+	// (renderings count as they are made, Message.Rendered).
+	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
 	if !s.reserve(cost) {
 		return nil, ErrNoMemory
 	}
@@ -237,6 +242,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 		HasEventType: opts.HasEventType,
 		Text:         text,
 		cost:         cost,
+		store:        s,
 	}
 	msg.expires = msg.Time + int64(settings.MessageTTL/time.Second)
 	events := ch.IsEvents()
@@ -290,19 +296,27 @@ func (s *Store) trashMessages(msgs []*Message) {
 	deadline := s.now().Add(s.Settings().TrashDelay)
 	s.trashMu.Lock()
 	for _, m := range msgs {
-		s.messageTrash = append(s.messageTrash, trashEntry{cost: m.cost, deadline: deadline})
+		s.messageTrash = append(s.messageTrash, trashEntry{msg: m, deadline: deadline})
 	}
 	s.trashMu.Unlock()
 }
 
 // Delete deletes ch (docs/PROTOCOL.md §4.5): it leaves the lookup at once, its
 // subscriptions are removed and each subscriber gets the channel-deleted
-// message with text. It reports false if ch was already deleted.
-func (s *Store) Delete(ch *Channel, text []byte) bool {
+// message with text. It reports false if ch was already deleted, and
+// fails with ErrNoMemory when the cap has no room for that message.
+func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
+	// The channel-deleted message needs room, as nginx allocates it: with
+	// the cap full the delete is refused and nothing changes.
+	cost := messageCost + int64(len(text))
+	if !s.reserve(cost) {
+		return false, ErrNoMemory
+	}
+	s.release(cost)
 	s.mu.Lock()
 	if s.channels[ch.ID] != ch {
 		s.mu.Unlock()
-		return false
+		return false, nil
 	}
 	delete(s.channels, ch.ID)
 	s.uncountLocked(ch)
@@ -323,7 +337,7 @@ func (s *Store) Delete(ch *Channel, text []byte) bool {
 		s.release(subscriptionCost)
 		s.emit(EventClientUnsubscribed, ch.ID)
 	}
-	return true
+	return true, nil
 }
 
 // uncountLocked removes ch from the live counts; s.mu must be held.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -252,42 +253,84 @@ func BenchmarkPublishParallel(b *testing.B) {
 	}
 }
 
-// BenchmarkMemoryBound floods a store capped at 4 MiB with 1 KiB messages
-// on many channels, with no sweep to free anything: publishes past the cap
-// fail, and the Go heap held by the store stays within the cap plus Go's
-// own per-object overhead. It reports the live heap the store holds
-// against the cap (docs/PROTOCOL.md §1.7).
+// BenchmarkMemoryBound floods a store capped at 4 MiB with each kind of
+// input a client controls, with no sweep to free anything: publishes past
+// the cap fail, and the Go heap the store holds stays within the cap plus
+// Go's own per-object overhead. It reports the live heap the store holds
+// against the cap (docs/PROTOCOL.md §1.7):
+//
+//   - text: 1 KiB messages on 1000 channels;
+//   - event-headers: 16-byte messages with 10 KB Event-Id and Event-Type;
+//   - renderings: 1 KiB messages, each read through six templates.
 func BenchmarkMemoryBound(b *testing.B) {
 	const capBytes = 4 << 20
 	text := make([]byte, 1024)
-	for b.Loop() {
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-
-		store := NewStore(Settings{SharedMemorySize: capBytes, MessageTTL: time.Hour, ChannelInactivityTime: time.Hour}, newBenchClock().now)
-		refused := 0
-		for i := 0; i < 100_000; i++ {
-			ch, _, err := store.GetOrCreate("flood_" + strconv.Itoa(i%1000))
+	header := string(bytes.Repeat([]byte("h"), 10_000))
+	formatters := []Formatter{eventFormatter{}, prefixFormatter("a"), prefixFormatter("bb"), prefixFormatter("ccc"), prefixFormatter("dddd"), prefixFormatter("eeeee")}
+	for _, tc := range []struct {
+		name    string
+		publish func(store *Store, ch *Channel) error
+	}{
+		{"text", func(store *Store, ch *Channel) error {
+			_, err := store.Publish(ch, append([]byte(nil), text...), PublishOptions{Store: true})
+			return err
+		}},
+		{"event-headers", func(store *Store, ch *Channel) error {
+			_, err := store.Publish(ch, []byte("sixteen bytes..."), PublishOptions{Store: true,
+				EventID: strings.Clone(header), HasEventID: true, EventType: strings.Clone(header), HasEventType: true})
+			return err
+		}},
+		{"renderings", func(store *Store, ch *Channel) error {
+			msg, err := store.Publish(ch, append([]byte(nil), text...), PublishOptions{Store: true})
 			if err == nil {
-				_, err = store.Publish(ch, append([]byte(nil), text...), PublishOptions{Store: true})
+				for _, f := range formatters {
+					msg.Rendered(f)
+				}
 			}
-			if err != nil {
-				refused++
+			return err
+		}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var before runtime.MemStats
+				runtime.ReadMemStats(&before)
+
+				settings := DefaultSettings()
+				settings.SharedMemorySize, settings.MessageTTL, settings.ChannelInactivityTime = capBytes, time.Hour, time.Hour
+				store := NewStore(settings, newBenchClock().now)
+				refused := 0
+				for i := 0; i < 20_000; i++ {
+					ch, _, err := store.GetOrCreate("flood_" + strconv.Itoa(i%1000))
+					if err == nil {
+						err = tc.publish(store, ch)
+					}
+					if err != nil {
+						refused++
+					}
+				}
+				runtime.GC()
+				var after runtime.MemStats
+				runtime.ReadMemStats(&after)
+				held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+				if store.MemoryUsed() > capBytes || refused == 0 {
+					b.Fatalf("accounted %d bytes over a cap of %d, %d refused", store.MemoryUsed(), capBytes, refused)
+				}
+				b.ReportMetric(float64(held), "heap-bytes")
+				b.ReportMetric(float64(held)/capBytes, "heap/cap")
+				b.ReportMetric(float64(refused), "refused")
+				runtime.KeepAlive(store)
 			}
-		}
-		runtime.GC()
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-		if store.MemoryUsed() > capBytes || refused == 0 {
-			b.Fatalf("accounted %d bytes over a cap of %d, %d refused", store.MemoryUsed(), capBytes, refused)
-		}
-		b.ReportMetric(float64(held), "heap-bytes")
-		b.ReportMetric(float64(held)/capBytes, "heap/cap")
-		b.ReportMetric(float64(refused), "refused")
-		runtime.KeepAlive(store)
+		})
 	}
+}
+
+// prefixFormatter renders a message behind a fixed prefix: one more
+// template for the renderings flood.
+type prefixFormatter string
+
+func (f prefixFormatter) Format(msg *Message) []byte {
+	return append([]byte(f), msg.Text...)
 }
 
 // eventFormatter renders a message as an eventsource event would, so the

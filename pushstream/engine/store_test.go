@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -146,10 +147,10 @@ func TestStoreDeleteLifecycle(t *testing.T) {
 	storeWantMemory(t, s, "before delete", full)
 	storeWantSummary(t, s, "before delete", Summary{Channels: 1, Published: 2, Stored: 2})
 
-	if !s.Delete(ch, []byte("bye")) {
+	if ok, err := s.Delete(ch, []byte("bye")); !ok || err != nil {
 		t.Fatal("Delete reported the channel as already deleted")
 	}
-	if s.Delete(ch, []byte("bye")) {
+	if ok, _ := s.Delete(ch, []byte("bye")); ok {
 		t.Fatal("a second Delete of the same channel succeeded")
 	}
 	if s.Lookup("ch") != nil {
@@ -194,7 +195,7 @@ func TestStoreDeleteWithSubscriber(t *testing.T) {
 		t.Fatalf("live %d, channel subscribers %d", sub.Live(), s.Subscribers(ch))
 	}
 	before := s.MemoryUsed()
-	s.Delete(ch, []byte("bye"))
+	_, _ = s.Delete(ch, []byte("bye"))
 	if s.Subscribers(ch) != 0 || sub.Live() != 1 {
 		t.Fatalf("after delete: channel subscribers %d, live %d", s.Subscribers(ch), sub.Live())
 	}
@@ -208,7 +209,7 @@ func TestStoreDeleteWithSubscriber(t *testing.T) {
 	}
 	// The subscription is released and the client_unsubscribed event is
 	// stored; the synthetic channel-deleted message is not accounted.
-	storeWantMemory(t, s, "after delete", before-subscriptionCost+int64(168+len(storeEvent(EventClientUnsubscribed, "ch"))))
+	storeWantMemory(t, s, "after delete", before-subscriptionCost+eventMessageCost(EventClientUnsubscribed, "ch"))
 	storeWantSummary(t, s, "after delete", Summary{Channels: 2, ChannelsInDelete: 1, Subscribers: 1})
 
 	storeSweepAt(s, clock, 2*time.Second)
@@ -246,7 +247,7 @@ func TestStoreDeleteRecreate(t *testing.T) {
 	old := storeChannel(t, s, "ch")
 	storePublish(t, s, old, "a", true)
 	storePublish(t, s, old, "b", true)
-	s.Delete(old, nil)
+	_, _ = s.Delete(old, nil)
 	fresh, created, err := s.GetOrCreate("ch")
 	if err != nil || !created || fresh == old {
 		t.Fatalf("re-creating: created %v, same %v, %v", created, fresh == old, err)
@@ -325,7 +326,7 @@ func TestSweepInactivityCollection(t *testing.T) {
 		storeChannel(t, s, "idle")
 		storeChannel(t, s, "broad_idle")
 		eventsMemory := int64(270 + len("events"))
-		eventCost := int64(168+len(storeEvent(EventChannelCreated, "idle"))) + int64(168+len(storeEvent(EventChannelCreated, "broad_idle")))
+		eventCost := eventMessageCost(EventChannelCreated, "idle") + eventMessageCost(EventChannelCreated, "broad_idle")
 		storeWantMemory(t, s, "created", eventsMemory+eventCost+int64(270+4)+int64(270+10))
 		storeSweepAt(s, clock, 29*time.Second)
 		storeWantSummary(t, s, "before the deadline", Summary{Channels: 2, WildcardChannels: 1})
@@ -348,7 +349,7 @@ func TestSweepInactivityCollection(t *testing.T) {
 		storeWantSummary(t, s, "freed", Summary{Channels: 1})
 		// The events channel keeps its four event messages.
 		storeWantMemory(t, s, "freed", eventsMemory+eventCost+
-			int64(168+len(storeEvent(EventChannelDestroyed, "idle")))+int64(168+len(storeEvent(EventChannelDestroyed, "broad_idle"))))
+			eventMessageCost(EventChannelDestroyed, "idle")+eventMessageCost(EventChannelDestroyed, "broad_idle"))
 	})
 
 	t.Run("stored messages keep a channel", func(t *testing.T) {
@@ -520,14 +521,20 @@ func TestStoreMemoryCap(t *testing.T) {
 	s.Unregister(sub)
 	storeWantSummary(t, s, "at the cap", Summary{Channels: 1, Published: 1, Stored: 1})
 
-	// Memory comes back only when the trash is freed (10 to 14 s later).
-	s.Delete(ch, nil)
-	storeSweepAt(s, clock, time.Second)
+	// At the cap a delete is refused too, as nginx refuses it: the
+	// channel-deleted message needs room.
+	if ok, err := s.Delete(ch, nil); ok || !errors.Is(err, ErrNoMemory) || s.Lookup("x") != ch {
+		t.Fatalf("deleting at the cap: %v, %v", ok, err)
+	}
+
+	// Memory comes back only when the trash is freed (10 to 14 s after the
+	// message expired).
+	storeSweepAt(s, clock, DefaultMessageTTL+time.Second)
 	if _, _, err := s.GetOrCreate("y"); !errors.Is(err, ErrNoMemory) {
 		t.Fatalf("creating while the trash holds the memory: %v", err)
 	}
-	storeSweepAt(s, clock, 12*time.Second)
-	storeWantMemory(t, s, "trash freed", 0)
+	storeSweepAt(s, clock, DefaultMessageTTL+12*time.Second)
+	storeWantMemory(t, s, "trash freed", channelCost+1)
 	storeChannel(t, s, "y")
 }
 
@@ -636,7 +643,7 @@ func TestStoreChannelLimits(t *testing.T) {
 	if _, _, err := s.GetOrCreate("broad_2"); !errors.Is(err, ErrTooManyChannels) {
 		t.Fatalf("third wildcard channel: %v", err)
 	}
-	s.Delete(a, nil)
+	_, _ = s.Delete(a, nil)
 	storeChannel(t, s, "b")
 }
 
@@ -648,4 +655,69 @@ func TestStoreUptime(t *testing.T) {
 	if got := s.Uptime(); got != 5 {
 		t.Fatalf("uptime %d, want 5", got)
 	}
+}
+
+// eventMessageCost is what the store accounts for an event message: the
+// message, its text and its event type.
+func eventMessageCost(event, id string) int64 {
+	return messageCost + int64(len(storeEvent(event, id))+len(event))
+}
+
+// upperFormatter is a second formatter for the rendering tests.
+type upperFormatter struct{}
+
+func (upperFormatter) Format(msg *Message) []byte { return bytes.ToUpper(msg.Text) }
+
+// TestStoreAccountsEveryByte: event id and type bytes count against the
+// cap, and so does every rendering a message keeps, until the trash frees
+// the message (docs/PROTOCOL.md §1.7).
+func TestStoreAccountsEveryByte(t *testing.T) {
+	t.Parallel()
+	s, clock := storeNew(t, Settings{ChannelInactivityTime: time.Hour})
+	ch := storeChannel(t, s, "ch")
+	base := s.MemoryUsed()
+	msg, err := s.Publish(ch, []byte("text"), PublishOptions{EventID: "id-1", HasEventID: true, EventType: "kind", HasEventType: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storeWantMemory(t, s, "published", base+messageCost+int64(len("text")+len("id-1")+len("kind")))
+
+	published := s.MemoryUsed()
+	msg.Rendered(eventFormatter{})
+	msg.Rendered(eventFormatter{})
+	msg.Rendered(upperFormatter{})
+	rendered := int64(renderingCost+len(eventFormatter{}.Format(msg))) + int64(renderingCost+len("TEXT"))
+	storeWantMemory(t, s, "rendered twice through two formatters", published+rendered)
+
+	// The unstored message was trashed at once; freeing it releases the
+	// renderings too, and later renderings are not kept.
+	storeSweepAt(s, clock, DefaultTrashDelay+time.Second)
+	storeWantMemory(t, s, "freed", base)
+	if got := string(msg.Rendered(upperFormatter{})); got != "TEXT" {
+		t.Fatalf("rendering after free: %q", got)
+	}
+	storeWantMemory(t, s, "rendered after free", base)
+}
+
+// TestStoreRenderingsRespectTheCap: with the cap full, a rendering is
+// still made but not kept.
+func TestStoreRenderingsRespectTheCap(t *testing.T) {
+	t.Parallel()
+	s, _ := storeNew(t, Settings{SharedMemorySize: 2000, ChannelInactivityTime: time.Hour})
+	ch := storeChannel(t, s, "ch")
+	msg, err := s.Publish(ch, bytes.Repeat([]byte("x"), 600), PublishOptions{Store: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Fill the cap.
+	for {
+		if _, err := s.Publish(ch, bytes.Repeat([]byte("y"), 10), PublishOptions{Store: true}); err != nil {
+			break
+		}
+	}
+	full := s.MemoryUsed()
+	if got := msg.Rendered(upperFormatter{}); len(got) != 600 {
+		t.Fatalf("rendering of %d bytes", len(got))
+	}
+	storeWantMemory(t, s, "after a rendering with the cap full", full)
 }

@@ -109,11 +109,17 @@ func (s *Store) Sweep() {
 func (s *Store) freeExpired(trash []trashEntry, now time.Time) []trashEntry {
 	n := 0
 	for n < len(trash) && !trash[n].deadline.After(now) {
-		s.release(trash[n].cost)
+		cost := trash[n].cost
+		if m := trash[n].msg; m != nil {
+			cost = m.free()
+		}
+		s.release(cost)
 		n++
 	}
 	if n == 0 {
 		return trash
 	}
-	return append(trash[:0], trash[n:]...)
+	rest := append(trash[:0], trash[n:]...)
+	clear(trash[len(rest):])
+	return rest
 }

@@ -1,6 +1,10 @@
 package wire
 
-import "github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+import (
+	"strings"
+
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+)
 
 // TextFormatter formats a message with a template (streaming, polling,
 // long-polling).
@@ -28,7 +32,9 @@ func NewEventSourceFormatter(template string) *EventSourceFormatter {
 	if len(template) < 6 || template[:6] != "data: " {
 		template = "data: " + template + "\n"
 	}
-	return &EventSourceFormatter{Template: CompileTemplate(template)}
+	t := CompileTemplate(template)
+	t.lineSafe = true
+	return &EventSourceFormatter{Template: t}
 }
 
 // Format implements Formatter.
@@ -41,12 +47,12 @@ func (f *EventSourceFormatter) Format(msg *engine.Message) []byte {
 func (f *EventSourceFormatter) formatPrefix(dst []byte, msg *engine.Message) []byte {
 	if msg.HasEventID {
 		dst = append(dst, "id: "...)
-		dst = append(dst, msg.EventID...)
+		dst = AppendEventSourceValue(dst, msg.EventID)
 		dst = append(dst, '\n')
 	}
 	if msg.HasEventType {
 		dst = append(dst, "event: "...)
-		dst = append(dst, msg.EventType...)
+		dst = AppendEventSourceValue(dst, msg.EventType)
 		dst = append(dst, '\n')
 	}
 	return dst
@@ -65,10 +71,15 @@ func (f *EventSourceFormatter) AppendBody(dst []byte, msg *engine.Message) []byt
 func (f *EventSourceFormatter) PrefixLen(msg *engine.Message) int {
 	n := 0
 	if msg.HasEventID {
-		n += 5 + len(msg.EventID)
+		n += 5 + eventSourceValueLen(msg.EventID)
 	}
 	if msg.HasEventType {
-		n += 8 + len(msg.EventType)
+		n += 8 + eventSourceValueLen(msg.EventType)
 	}
 	return n
+}
+
+// eventSourceValueLen is the length AppendEventSourceValue gives s.
+func eventSourceValueLen(s string) int {
+	return len(s) + strings.Count(s, "\r") + strings.Count(s, "\n")
 }

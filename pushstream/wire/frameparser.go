@@ -16,6 +16,14 @@ var (
 	ErrMessageTooBig = errors.New("websocket message over the size limit")
 )
 
+// Budget bounds the bytes that many parsers hold together.
+type Budget interface {
+	// Reserve takes n bytes, or reports false.
+	Reserve(n int64) bool
+	// Release gives n bytes back.
+	Release(n int64)
+}
+
 // maxControlPayload is RFC 6455's limit on a control frame's payload.
 const maxControlPayload = 125
 
@@ -40,6 +48,11 @@ type FrameParser struct {
 	// Discard checks data messages and drops their payload instead of
 	// keeping it: they come out with a nil payload and no limit applies.
 	Discard bool
+	// Budget, if set, is asked for every payload byte the parser is about
+	// to hold; a refusal fails with ErrMessageTooBig. What the parser
+	// holds goes back to it once a message is handed out or at Close.
+	Budget Budget
+	held   int64
 
 	head    [14]byte
 	headLen int
@@ -98,6 +111,11 @@ func (p *FrameParser) Next(data []byte) (msg ClientMessage, used int, ok bool, e
 // the frame. It returns how many bytes it used.
 func (p *FrameParser) readHead(data []byte) (int, error) {
 	used := 0
+	if p.headLen == 0 && len(data) > 0 && reservedOpcode(data[0]&0x0F) {
+		// RFC 6455 §5.2: no extension is negotiated, so a reserved
+		// opcode fails the connection as soon as its byte is read.
+		return 1, ErrFrameProtocol
+	}
 	for {
 		need := headSize(p.head[:p.headLen])
 		if p.headLen == need {
@@ -152,10 +170,6 @@ func (p *FrameParser) startFrame() error {
 		copy(p.mask[:], rest)
 	}
 	control := opcode >= OpClose
-	reserved := opcode > OpBinary && opcode != OpClose && opcode != OpPing && opcode != OpPong
-	if !fin && reserved {
-		return ErrFrameProtocol
-	}
 	if control && length > maxControlPayload {
 		return ErrFrameProtocol
 	}
@@ -177,16 +191,24 @@ func (p *FrameParser) startFrame() error {
 			return ErrMessageTooBig
 		}
 	}
+	if p.keep && length > 0 && p.Budget != nil {
+		if !p.Budget.Reserve(int64(length)) {
+			return ErrMessageTooBig
+		}
+		p.held += int64(length)
+	}
 	p.inFrame, p.fin, p.opcode, p.maskPos = true, fin, opcode, 0
 	p.length, p.remaining = length, length
 	p.text = utf8Stream{}
 	p.payload = nil
 	if p.keep {
 		if p.fragment {
+			// Later fragments grow the buffer as append does, by doubling:
+			// growing it by each fragment's length would copy the message
+			// once a fragment.
 			if !p.fragOpen {
 				p.fragments = make([]byte, 0, length)
 			}
-			p.fragments = growFor(p.fragments, length)
 		} else {
 			p.payload = make([]byte, 0, length)
 		}
@@ -194,14 +216,9 @@ func (p *FrameParser) startFrame() error {
 	return nil
 }
 
-// growFor makes room for n more bytes in b at once.
-func growFor(b []byte, n uint64) []byte {
-	if uint64(cap(b)-len(b)) >= n {
-		return b
-	}
-	grown := make([]byte, len(b), len(b)+int(n))
-	copy(grown, b)
-	return grown
+// reservedOpcode tells whether RFC 6455 reserves opcode (3-7, 11-15).
+func reservedOpcode(opcode byte) bool {
+	return opcode > OpBinary && opcode != OpClose && opcode != OpPing && opcode != OpPong
 }
 
 // readPayload takes payload bytes of the frame from data: unmasks them,
@@ -250,16 +267,33 @@ func (p *FrameParser) endFrame() (ClientMessage, bool, error) {
 	if p.opcode != OpContinuation {
 		payload := p.payload
 		p.payload = nil
+		p.releaseHeld()
 		return ClientMessage{Opcode: p.opcode, Payload: payload}, true, nil
 	}
 	p.fragOpen = false
 	payload := p.fragments
 	p.fragments = nil
+	p.releaseHeld()
 	if p.length == 0 {
 		// nginx quirk kept: an empty final fragment drops the message.
 		return ClientMessage{}, false, nil
 	}
 	return ClientMessage{Opcode: p.fragOpcode, Payload: payload}, true, nil
+}
+
+// releaseHeld gives what the parser holds back to its budget.
+func (p *FrameParser) releaseHeld() {
+	if p.held > 0 && p.Budget != nil {
+		p.Budget.Release(p.held)
+	}
+	p.held = 0
+}
+
+// Close gives back what the parser holds: an unfinished frame or
+// fragmented message. The parser must not be used afterwards.
+func (p *FrameParser) Close() {
+	p.payload, p.fragments = nil, nil
+	p.releaseHeld()
 }
 
 // utf8Stream checks that a payload arriving in pieces is valid UTF-8,

@@ -89,7 +89,7 @@ func (f StatsFormat) AppendGroup(dst []byte, head StatsHead, infos []engine.Chan
 	switch f.shape {
 	case shapePlain:
 		dst = append(dst, "hostname: "...)
-		dst = append(dst, head.Hostname...)
+		dst = AppendPlainText(dst, head.Hostname)
 		dst = append(dst, ", time: "...)
 		dst = append(dst, head.Time...)
 		dst = append(dst, ", channels: "...)
@@ -221,7 +221,7 @@ func (f StatsFormat) AppendSummary(dst []byte, head StatsHead, sum engine.Summar
 
 func appendJSONItem(dst []byte, info engine.ChannelInfo) []byte {
 	dst = append(dst, "{\"channel\": \""...)
-	dst = append(dst, info.ID...)
+	dst = AppendJSONString(dst, info.ID)
 	dst = append(dst, "\", \"published_messages\": "...)
 	dst = strconv.AppendInt(dst, info.Published, 10)
 	dst = append(dst, ", \"stored_messages\": "...)
@@ -233,7 +233,7 @@ func appendJSONItem(dst []byte, info engine.ChannelInfo) []byte {
 
 func appendJSONHead(dst []byte, head StatsHead) []byte {
 	dst = append(dst, "{\"hostname\": \""...)
-	dst = append(dst, head.Hostname...)
+	dst = AppendJSONString(dst, head.Hostname)
 	dst = append(dst, "\", \"time\": \""...)
 	dst = append(dst, head.Time...)
 	dst = append(dst, "\", \"channels\": "...)
@@ -245,7 +245,7 @@ func appendJSONHead(dst []byte, head StatsHead) []byte {
 // appendPlainItem appends the plain item without its final line end.
 func appendPlainItem(dst []byte, info engine.ChannelInfo) []byte {
 	dst = append(dst, "channel: "...)
-	dst = append(dst, info.ID...)
+	dst = AppendPlainText(dst, info.ID)
 	dst = append(dst, "\r\npublished_messages: "...)
 	dst = strconv.AppendInt(dst, info.Published, 10)
 	dst = append(dst, "\r\nstored_messages: "...)
@@ -257,7 +257,7 @@ func appendPlainItem(dst []byte, info engine.ChannelInfo) []byte {
 // appendYAMLItem appends the YAML item, ending its last line when lastEOL.
 func appendYAMLItem(dst []byte, info engine.ChannelInfo, lastEOL bool) []byte {
 	dst = append(dst, "  channel: "...)
-	dst = append(dst, info.ID...)
+	dst = AppendYAMLScalar(dst, info.ID)
 	dst = append(dst, "\r\n  published_messages: "...)
 	dst = strconv.AppendInt(dst, info.Published, 10)
 	dst = append(dst, "\r\n  stored_messages: "...)
@@ -275,7 +275,7 @@ func appendYAMLItem(dst []byte, info engine.ChannelInfo, lastEOL bool) []byte {
 func appendYAMLHead(dst []byte, head StatsHead, indent string) []byte {
 	dst = append(dst, indent...)
 	dst = append(dst, "hostname: "...)
-	dst = append(dst, head.Hostname...)
+	dst = AppendYAMLScalar(dst, head.Hostname)
 	dst = append(dst, "\r\n"...)
 	dst = append(dst, indent...)
 	dst = append(dst, "time: "...)
@@ -293,7 +293,7 @@ func appendYAMLHead(dst []byte, head StatsHead, indent string) []byte {
 
 func appendXMLItem(dst []byte, info engine.ChannelInfo) []byte {
 	dst = append(dst, "<channel>\r\n  <name>"...)
-	dst = append(dst, info.ID...)
+	dst = AppendXMLText(dst, info.ID)
 	dst = append(dst, "</name>\r\n"...)
 	dst = appendXMLField(dst, "published_messages", info.Published)
 	dst = appendXMLField(dst, "stored_messages", int64(info.Stored))
@@ -303,7 +303,7 @@ func appendXMLItem(dst []byte, info engine.ChannelInfo) []byte {
 
 func appendXMLHead(dst []byte, head StatsHead) []byte {
 	dst = append(dst, "  <hostname>"...)
-	dst = append(dst, head.Hostname...)
+	dst = AppendXMLText(dst, head.Hostname)
 	dst = append(dst, "</hostname>\r\n  <time>"...)
 	dst = append(dst, head.Time...)
 	dst = append(dst, "</time>\r\n"...)

@@ -46,6 +46,10 @@ type templatePart struct {
 // pass: inserted values are never scanned for tokens again.
 type MessageTemplate struct {
 	parts []templatePart
+	// lineSafe keeps CR and LF of the channel id, event id and event type
+	// out of the output (AppendEventSourceValue): an EventSource line must
+	// not end inside a value.
+	lineSafe bool
 }
 
 // CompileTemplate compiles a message template text. Tokens are matched
@@ -108,18 +112,26 @@ func (t *MessageTemplate) Append(dst []byte, msg *engine.Message, text []byte) [
 		case tokenSize:
 			dst = strconv.AppendInt(dst, int64(len(text)), 10)
 		case tokenChannel:
-			dst = append(dst, msg.Channel...)
+			dst = t.appendValue(dst, msg.Channel)
 		case tokenTime:
 			dst = appendHTTPDate(dst, msg.Time)
 		case tokenTag:
 			dst = strconv.AppendInt(dst, msg.Tag, 10)
 		case tokenEventID:
-			dst = append(dst, msg.EventID...)
+			dst = t.appendValue(dst, msg.EventID)
 		case tokenEventType:
-			dst = append(dst, msg.EventType...)
+			dst = t.appendValue(dst, msg.EventType)
 		}
 	}
 	return dst
+}
+
+// appendValue appends a client-chosen value.
+func (t *MessageTemplate) appendValue(dst []byte, v string) []byte {
+	if t.lineSafe {
+		return AppendEventSourceValue(dst, v)
+	}
+	return append(dst, v...)
 }
 
 // DecodeConfigEscapes decodes nginx's configuration-string escapes in a

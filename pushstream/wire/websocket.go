@@ -64,6 +64,10 @@ func TextFrame(payload []byte) []byte {
 	return appendFrame(make([]byte, 0, len(payload)+10), OpText, payload)
 }
 
+// CloseFrameTooBig closes a connection whose client sent a message over
+// its limit: status 1009 (RFC 6455 §7.4.1).
+var CloseFrameTooBig = []byte{0x88, 0x02, 0x03, 0xF1}
+
 // CloseFrameWithReason is the close frame of a validation failure
 // (docs/PROTOCOL.md §6.5.6): status 1008 and a JSON reason.
 func CloseFrameWithReason(status int, explain string) []byte {
