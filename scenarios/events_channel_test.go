@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,20 +12,28 @@ import (
 // Scenarios of docs/SCENARIOS.md misc/spec/mix/events_channel_spec.rb
 // (docs/PROTOCOL.md §8).
 //
-// The store outlives configurations, so each test names its own events
-// channel (channelID based) and its channels share that prefix. Leftover
-// channels of earlier tests can still be collected by a sweep during a
-// test and publish channel_destroyed to the current events channel:
-// stream readers skip events about channels that are not the test's, and
-// tests that count events first wait for such leftovers to be gone
-// (evQuiesce).
+// Each test runs its own Caddy, so every event on its events channel is
+// about its own channels. Upstream waits on nginx's clock: a sweep every
+// 4 s (docs/PROTOCOL.md §1.6), the 30 s default channel_inactivity_time, TTLs of
+// 5 to 50 s. The tests run the store on a shorter clock, set in one place
+// below, with the scenarios' TTLs scaled to it in each test.
 
 // evTemplate is the baseline message template of events_channel_spec.
 const evTemplate = `"text: ~text~\nchannel: ~channel~"`
 
-// evInactivity is the channel_inactivity_time of these tests: upstream
-// waits for the 30 s default; a short one keeps the meaning.
-const evInactivity = 2 * time.Second
+// The shortened clock.
+const (
+	// evSweep is the sweep interval (upstream 4 s).
+	evSweep = 200 * time.Millisecond
+	// evInactivity is channel_inactivity_time where a scenario waits for
+	// an idle channel to be collected (upstream the 30 s default). The
+	// other tests keep the default, so that none of their channels is
+	// collected while they run.
+	evInactivity = time.Second
+	// evTolerance is how late an event may come past its model: the
+	// tests run 8 at a time under the race detector on 2 cores.
+	evTolerance = 5 * time.Second
+)
 
 // evSub are the subscriber settings of the events_channel_spec baseline.
 func evSub() map[string]string {
@@ -40,16 +47,14 @@ func evSub() map[string]string {
 }
 
 // evConfig is the events_channel_spec baseline with events channel
-// eventsID.
+// eventsID, on a store that sweeps every evSweep.
 func evConfig(eventsID string) config {
 	return config{
-		Global: map[string]string{
-			"events_channel_id":       eventsID,
-			"channel_inactivity_time": fmt.Sprintf("%ds", int(evInactivity/time.Second)),
-		},
+		Global:  map[string]string{"events_channel_id": eventsID},
 		Sub:     evSub(),
 		PubMode: "admin",
 		Pub:     map[string]string{"store_messages": "off"},
+		Timing:  timing{sweepInterval: evSweep.String()},
 	}
 }
 
@@ -64,41 +69,21 @@ func evText(event, channel, events string) string {
 	return fmt.Sprintf("text: {\"type\": \"%s\", \"channel\": \"%s\"}\nchannel: %s", event, channel, events)
 }
 
-var evChannelRe = regexp.MustCompile(`"channel": "([^"]*)"`)
-
-// evMine tells whether an event is about one of the test's channels.
-func evMine(text, base string) bool {
-	m := evChannelRe.FindStringSubmatch(text)
-	return m == nil || strings.HasPrefix(m[1], base)
+// evNext reads the next event of a stream.
+func evNext(t *testing.T, c *rawConn) string {
+	t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(waitLimit))
+	return c.mustChunk()
 }
 
-// evNext reads the next event of a stream about the test's channels.
-func evNext(t *testing.T, c *rawConn, base string) string {
+// evNextFrame reads the next websocket text message.
+func evNextFrame(t *testing.T, ws *wsConn) string {
 	t.Helper()
-	for {
-		_ = c.conn.SetReadDeadline(time.Now().Add(waitLimit))
-		chunk := c.mustChunk()
-		if evMine(chunk, base) {
-			return chunk
-		}
-		t.Logf("skipping an event of another test: %q", chunk)
+	first, payload := ws.frame()
+	if first != 0x81 {
+		t.Fatalf("frame %#x %q, want a text frame", first, payload)
 	}
-}
-
-// evNextFrame reads the next websocket text message about the test's
-// channels.
-func evNextFrame(t *testing.T, ws *wsConn, base string) string {
-	t.Helper()
-	for {
-		first, payload := ws.frame()
-		if first != 0x81 {
-			t.Fatalf("frame %#x %q, want a text frame", first, payload)
-		}
-		if evMine(string(payload), base) {
-			return string(payload)
-		}
-		t.Logf("skipping an event of another test: %q", payload)
-	}
+	return string(payload)
 }
 
 // evSubscribe opens a streaming subscriber and checks its 200.
@@ -155,40 +140,6 @@ func evHeaderOnly(t *testing.T, res response, status int, explain string) {
 	}
 }
 
-var evIdleRe = regexp.MustCompile(`"stored_messages": (\d+), "subscribers": (\d+)\}`)
-
-// evQuiesce waits until nothing left by earlier tests can publish an
-// event: no subscriber, no deleted channel waiting for the sweep, and no
-// channel without stored messages and subscribers (the sweep would
-// collect it). It runs before the test loads its events channel, so the
-// events it waits for go elsewhere. Tests that count events use it.
-func evQuiesce(t *testing.T) {
-	t.Helper()
-	load(t, config{Global: map[string]string{"channel_inactivity_time": evConfig("").Global["channel_inactivity_time"]}})
-	// Channels of other test files may wait for the 30 s default
-	// inactivity time plus a sweep.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		sum := stats(t, "")
-		all := do(t, http.MethodGet, "/channels-stats?id=ALL", "", "Accept", "application/json").body
-		idle := 0
-		for _, m := range evIdleRe.FindAllStringSubmatch(all, -1) {
-			if m[1] == "0" && m[2] == "0" {
-				idle++
-			}
-		}
-		subs, deleting := num(t, sum, "subscribers"), num(t, sum, "channels_in_delete")
-		if subs == 0 && deleting == 0 && idle == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Logf("store not quiet (subscribers %d, channels in delete %d, idle channels %d): events of other tests may be counted", subs, deleting, idle)
-			return
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
-}
-
 // docs/SCENARIOS.md mix/events_channel_spec.rb #1
 func TestEventsChannelCreated(t *testing.T) {
 	t.Parallel()
@@ -197,7 +148,7 @@ func TestEventsChannelCreated(t *testing.T) {
 	ev := evSubscribe(t, "/sub/"+events)
 	waitSubscribers(t, events, 1)
 	publish(t, base, "body")
-	if got, want := evNext(t, ev, base), evText("channel_created", base, events); got != want {
+	if got, want := evNext(t, ev), evText("channel_created", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
@@ -210,31 +161,38 @@ func TestEventsChannelDestroyedOnDelete(t *testing.T) {
 	publish(t, base, "body")
 	ev := evSubscribe(t, "/sub/"+events)
 	waitSubscribers(t, events, 1)
+	start := time.Now()
 	res := do(t, http.MethodDelete, "/pub?id="+base, "")
 	if res.StatusCode != http.StatusOK || res.body != "" {
 		t.Fatalf("DELETE: %d %q", res.StatusCode, res.body)
 	}
-	// Published by the next sweep.
-	if got, want := evNext(t, ev, base), evText("channel_destroyed", base, events); got != want {
+	// Published by the next sweep (docs/PROTOCOL.md §1.6).
+	if got, want := evNext(t, ev), evText("channel_destroyed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+	if elapsed := time.Since(start); elapsed > evSweep+evTolerance {
+		t.Fatalf("channel_destroyed %v after the DELETE, want it by the next sweep, at most %v", elapsed.Round(10*time.Millisecond), evSweep)
 	}
 }
 
-// docs/SCENARIOS.md mix/events_channel_spec.rb #3 (channel_inactivity_time 2s
-// instead of the 30 s default).
+// docs/SCENARIOS.md mix/events_channel_spec.rb #3 (channel_inactivity_time
+// evInactivity instead of the 30 s default).
 func TestEventsChannelDestroyedWhenCollected(t *testing.T) {
 	t.Parallel()
 	base, events := evIDs(t)
-	load(t, evConfig(events))
+	c := evConfig(events)
+	c.Global["channel_inactivity_time"] = evInactivity.String()
+	load(t, c)
 	start := time.Now()
 	publish(t, base, "not stored")
 	ev := evSubscribe(t, "/sub/"+events)
-	if got, want := evNext(t, ev, base), evText("channel_destroyed", base, events); got != want {
+	if got, want := evNext(t, ev), evText("channel_destroyed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	// Never collected before its inactivity time (docs/PROTOCOL.md §1.6).
-	if elapsed := time.Since(start); elapsed < evInactivity-100*time.Millisecond {
-		t.Fatalf("collected after %v, before the %v inactivity time", elapsed, evInactivity)
+	// Collected by the first sweep after its inactivity time, never
+	// before (docs/PROTOCOL.md §1.6).
+	if elapsed := time.Since(start); elapsed < evInactivity || elapsed > evInactivity+evSweep+evTolerance {
+		t.Fatalf("collected after %v, want between %v and %v", elapsed.Round(10*time.Millisecond), evInactivity, evInactivity+evSweep)
 	}
 }
 
@@ -247,7 +205,7 @@ func TestEventsClientSubscribed(t *testing.T) {
 	ev := evSubscribe(t, "/sub/"+events)
 	waitSubscribers(t, events, 1)
 	evSubscribe(t, "/sub/"+base)
-	if got, want := evNext(t, ev, base), evText("client_subscribed", base, events); got != want {
+	if got, want := evNext(t, ev), evText("client_subscribed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
@@ -263,7 +221,7 @@ func TestEventsClientSubscribedWebSocket(t *testing.T) {
 	ev := wsOpen(t, "/sub/"+events)
 	waitSubscribers(t, events, 1)
 	wsOpen(t, "/sub/"+base)
-	if got, want := evNextFrame(t, ev, base), evText("client_subscribed", base, events); got != want {
+	if got, want := evNextFrame(t, ev), evText("client_subscribed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
@@ -272,9 +230,6 @@ func TestEventsClientSubscribedWebSocket(t *testing.T) {
 func TestEventsClientSubscribedLongPolling(t *testing.T) {
 	t.Parallel()
 	base, events := evIDs(t)
-	// A long poll takes one message: no event of another test may come
-	// first.
-	evQuiesce(t)
 	c := evConfig(events)
 	c.SubMode = "long-polling"
 	load(t, c)
@@ -290,22 +245,27 @@ func TestEventsClientSubscribedLongPolling(t *testing.T) {
 	}
 }
 
-// docs/SCENARIOS.md mix/events_channel_spec.rb #7 (ttl 3s, events subscriber
-// 1 s later instead of 5 s and 2 s)
+// docs/SCENARIOS.md mix/events_channel_spec.rb #7 (ttl 2s instead of 5s, the
+// events subscriber as soon as the first is counted instead of at 2 s)
 func TestEventsClientUnsubscribedOnTTL(t *testing.T) {
 	t.Parallel()
+	const ttl = 2 * time.Second
 	base, events := evIDs(t)
 	c := evConfig(events)
-	c.Sub["subscriber_connection_ttl"] = "3s"
+	c.Sub["subscriber_connection_ttl"] = ttl.String()
 	load(t, c)
+	start := time.Now()
 	evSubscribe(t, "/sub/"+base)
 	waitSubscribers(t, base, 1)
-	// The scenario's own delay: the events subscriber (same TTL) must
-	// still be there when the first subscriber's TTL ends it.
-	time.Sleep(time.Second)
+	// The events subscriber has the same TTL but started later: it is
+	// still there when the first subscriber's TTL ends it.
 	ev := evSubscribe(t, "/sub/"+events)
-	if got, want := evNext(t, ev, base), evText("client_unsubscribed", base, events); got != want {
+	if got, want := evNext(t, ev), evText("client_unsubscribed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
+	}
+	// The TTL counts from the subscription (docs/PROTOCOL.md §5.9).
+	if elapsed := time.Since(start); elapsed < ttl || elapsed > ttl+evTolerance {
+		t.Fatalf("client_unsubscribed %v after subscribing, want %v", elapsed.Round(10*time.Millisecond), ttl)
 	}
 }
 
@@ -323,19 +283,22 @@ func TestEventsClientUnsubscribedOnDelete(t *testing.T) {
 	if res := do(t, http.MethodDelete, "/pub?id="+base, ""); res.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", res.StatusCode)
 	}
-	if got, want := evNext(t, ev, base), evText("client_unsubscribed", base, events); got != want {
+	if got, want := evNext(t, ev), evText("client_unsubscribed", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
 
 // docs/SCENARIOS.md mix/events_channel_spec.rb #9 (message_ttl 2s and
-// channel_inactivity_time 2s instead of 5 s and 30 s)
+// channel_inactivity_time evInactivity instead of 5s and 30 s). Message
+// times are whole seconds: a 2 s message lives at least 1 s, so each
+// count below lasts long enough to be seen.
 func TestEventsMessagesExpire(t *testing.T) {
 	t.Parallel()
+	const ttl = 2 * time.Second
 	base, events := evIDs(t)
-	evQuiesce(t)
 	c := evConfig(events)
-	c.Global["message_ttl"] = "2s"
+	c.Global["message_ttl"] = ttl.String()
+	c.Global["channel_inactivity_time"] = evInactivity.String()
 	c.Pub["store_messages"] = "on"
 	load(t, c)
 	publish(t, base, "body")
@@ -352,16 +315,19 @@ func TestEventsMessagesExpire(t *testing.T) {
 	evWaitCounts(t, events, 2, 0, 0)
 }
 
-// docs/SCENARIOS.md mix/events_channel_spec.rb #10 (ttl 12s instead of 25s,
-// channel_inactivity_time 2s)
+// docs/SCENARIOS.md mix/events_channel_spec.rb #10 (ttl 5s instead of 25s,
+// channel_inactivity_time evInactivity instead of 30 s). The TTL must be
+// longer than the subscriptions and the deletions take.
 func TestEventsManySubscribers(t *testing.T) {
 	t.Parallel()
+	const ttl = 5 * time.Second
 	base, events := evIDs(t)
-	evQuiesce(t)
 	c := evConfig(events)
 	c.Sub["header_template"] = "H"
-	c.Sub["subscriber_connection_ttl"] = "12s"
+	c.Sub["subscriber_connection_ttl"] = ttl.String()
+	c.Global["channel_inactivity_time"] = evInactivity.String()
 	load(t, c)
+	start := time.Now()
 	ids := make([]string, 20)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s_%d", base, i+1)
@@ -380,10 +346,16 @@ func TestEventsManySubscribers(t *testing.T) {
 	}
 	// 10 client_unsubscribed at once, 10 channel_destroyed at the sweep.
 	evWaitCounts(t, events, 60, 20, 0)
+	if elapsed := time.Since(start); elapsed >= ttl {
+		t.Fatalf("the subscriptions and deletions took %v, longer than the %v TTL", elapsed.Round(10*time.Millisecond), ttl)
+	}
 
 	// The TTL ends the other 10 subscribers, then their channels are
 	// collected.
 	evWaitCounts(t, events, 80, 20, 0)
+	if elapsed := time.Since(start); elapsed < ttl {
+		t.Fatalf("subscribers ended after %v, before their %v TTL", elapsed.Round(10*time.Millisecond), ttl)
+	}
 	all := do(t, http.MethodGet, "/channels-stats?id=ALL", "", "Accept", "application/json").body
 	for _, id := range ids {
 		if strings.Contains(all, `"channel": "`+id+`"`) {
@@ -406,7 +378,6 @@ func TestEventsWebSocketPublish(t *testing.T) {
 	t.Parallel()
 	base, events := evIDs(t)
 	other := base + "_other_valid_channel"
-	evQuiesce(t)
 	c := evConfig(events)
 	c.Site = evSiteHandler("push_stream_websocket", "ws", "^/ws/(.*)$", wsMerge(evSub(), map[string]string{
 		"channels_path":           "{re.ws.1}",
@@ -418,12 +389,12 @@ func TestEventsWebSocketPublish(t *testing.T) {
 	evHeaderOnly(t, do(t, http.MethodPost, "/pub?id="+events, "body"), http.StatusForbidden, "Only internal routines can change events channel.")
 
 	ws := wsOpen(t, "/ws/"+events+"/"+other)
-	if got, want := evNextFrame(t, ws, base), evText("client_subscribed", other, events); got != want {
+	if got, want := evNextFrame(t, ws), evText("client_subscribed", other, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	ws.send(wsClientFrame(0x81, []byte("any content"), wsMask))
 	// Published to other_valid_channel only; the sender receives it.
-	if got, want := evNextFrame(t, ws, base), "text: any content\nchannel: "+other; got != want {
+	if got, want := evNextFrame(t, ws), "text: any content\nchannel: "+other; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	evCounts(t, events, 2, 2, 1)
@@ -434,7 +405,6 @@ func TestEventsWebSocketPublish(t *testing.T) {
 func TestEventsChannelCannotBeDeleted(t *testing.T) {
 	t.Parallel()
 	_, events := evIDs(t)
-	evQuiesce(t)
 	load(t, evConfig(events))
 	evHeaderOnly(t, do(t, http.MethodDelete, "/pub?id="+events, ""), http.StatusForbidden, "Only internal routines can change events channel.")
 	evCounts(t, events, 0, 0, 0)
@@ -466,11 +436,11 @@ func TestEventsSubscriptionAllowedPerHandler(t *testing.T) {
 	ws.expectEOF()
 
 	stream := evSubscribe(t, "/sub_to_events_channel_only_here/"+path)
-	if got, want := evNext(t, stream, base), evText("client_subscribed", other, events); got != want {
+	if got, want := evNext(t, stream), evText("client_subscribed", other, events); got != want {
 		t.Fatalf("streaming: got %q, want %q", got, want)
 	}
 	ws = wsOpen(t, "/ws_to_events_channel_only_here/"+path)
-	if got, want := evNextFrame(t, ws, base), evText("client_subscribed", other, events); got != want {
+	if got, want := evNextFrame(t, ws), evText("client_subscribed", other, events); got != want {
 		t.Fatalf("websocket: got %q, want %q", got, want)
 	}
 }
@@ -498,7 +468,6 @@ func evNextSecond() {
 func TestEventsTagAndTime(t *testing.T) {
 	t.Parallel()
 	base, events := evIDs(t)
-	evQuiesce(t)
 	c := evConfig(events)
 	c.Sub["message_template"] = `"{\"text\": ~text~, \"channel\": \"~channel~\", \"tag\": ~tag~, \"time\": \"~time~\", \"id\": \"~id~\"}"`
 	load(t, c)
@@ -507,7 +476,7 @@ func TestEventsTagAndTime(t *testing.T) {
 	read := func(ch string) evMessage {
 		t.Helper()
 		var m evMessage
-		chunk := evNext(t, ev, base)
+		chunk := evNext(t, ev)
 		if err := json.Unmarshal([]byte(chunk), &m); err != nil {
 			t.Fatalf("event %q: %v", chunk, err)
 		}
@@ -521,7 +490,7 @@ func TestEventsTagAndTime(t *testing.T) {
 	for attempt := 1; ; attempt++ {
 		ch := fmt.Sprintf("%s_%d", base, attempt)
 		publish(t, ch, "body")
-		if got := evNext(t, ev, base); !strings.Contains(got, `{"type": "channel_created", "channel": "`+ch+`"}`) {
+		if got := evNext(t, ev); !strings.Contains(got, `{"type": "channel_created", "channel": "`+ch+`"}`) {
 			t.Fatalf("got %q, want the channel_created event of %s", got, ch)
 		}
 		evNextSecond()
@@ -549,14 +518,13 @@ func TestEventsTagAndTime(t *testing.T) {
 func TestEventsReload(t *testing.T) {
 	t.Parallel()
 	base, events := evIDs(t)
-	evQuiesce(t)
 	c := evConfig(events)
 	load(t, c)
 	before := stats(t, "")
 	ev1 := evSubscribe(t, "/sub/"+events)
 	waitSubscribers(t, events, 1)
 	publish(t, base, "body")
-	if got, want := evNext(t, ev1, base), evText("channel_created", base, events); got != want {
+	if got, want := evNext(t, ev1), evText("channel_created", base, events); got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	sum := stats(t, "")
@@ -569,7 +537,7 @@ func TestEventsReload(t *testing.T) {
 
 	// A harmless change forces a real reload.
 	c.Site = "\trespond /events-reload-marker 204\n"
-	load(t, c)
+	reloadAndSettle(t, c)
 	if res := do(t, http.MethodGet, "/events-reload-marker", ""); res.StatusCode != http.StatusNoContent {
 		t.Fatalf("new config not running: %d", res.StatusCode)
 	}
@@ -577,10 +545,10 @@ func TestEventsReload(t *testing.T) {
 	waitSubscribers(t, events, 2)
 	publish(t, base+"_1", "body")
 	want := evText("channel_created", base+"_1", events)
-	if got := evNext(t, ev2, base); got != want {
+	if got := evNext(t, ev2); got != want {
 		t.Fatalf("new subscriber: got %q, want %q", got, want)
 	}
-	if got := evNext(t, ev1, base); got != want {
+	if got := evNext(t, ev1); got != want {
 		t.Fatalf("subscriber from before the reload: got %q, want %q", got, want)
 	}
 	sum = stats(t, "")
