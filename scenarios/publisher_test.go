@@ -54,6 +54,7 @@ func TestPublisherProperties(t *testing.T) {
 	t.Parallel()
 	for _, m := range publisherModes {
 		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
 			propertiesInMode(t, m.mode, m.allow)
 		})
 	}
@@ -64,6 +65,7 @@ func TestPublisherProperties(t *testing.T) {
 func propertiesInMode(t *testing.T, mode, allow string) {
 	// #1
 	t.Run("01_no_channel_id", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		res := do(t, http.MethodGet, "/pub?id=", "", htmlAccept...)
 		expectHeaderOnly(t, res, http.StatusBadRequest, "No channel id provided.")
@@ -71,6 +73,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #2
 	t.Run("02_get_nonexistent", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		ch1, ch2 := channelID(t), channelID(t)
 		expectHeaderOnly(t, do(t, http.MethodGet, "/pub?id="+ch1, "", htmlAccept...), http.StatusNotFound, "")
@@ -85,6 +88,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #3
 	t.Run("03_get_existing", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub?id="+ch, "body", htmlAccept...)
@@ -103,6 +107,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 	// #4 [C]: Go answers an HTTP/1.0 request with an HTTP/1.0 status line
 	// (docs/PROTOCOL.md §0.4), so only the code is checked.
 	t.Run("04_methods", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		c := dialRaw(t)
 		c.write("OPTIONS /pub?id=x HTTP/1.0\r\n\r\n")
@@ -135,6 +140,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #5
 	t.Run("05_id_ALL", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		res := do(t, http.MethodPost, "/pub?id=ALL", "body", htmlAccept...)
 		expectHeaderOnly(t, res, http.StatusForbidden, "Channel id not authorized for this method.")
@@ -142,6 +148,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #6
 	t.Run("06_id_with_wildcard", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		for _, id := range []string{"abcd*efgh", "*abcdefgh", "abcdefgh*"} {
 			t.Run(id, func(t *testing.T) {
@@ -153,6 +160,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #7
 	t.Run("07_body_too_large", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "2k"}})
 		body := upstreamBody(40, 10)
 		if len(body) != 4042 {
@@ -167,6 +175,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 	// #8 [C]: nginx's client body buffer and temp file do not exist here;
 	// the body lies between 1k and max_body_size.
 	t.Run("08_body_between_buffer_and_max", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "10k"}})
 		body := upstreamBody(80, 10)
 		if len(body) != 8082 {
@@ -180,6 +189,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #9
 	t.Run("09_body_under_max", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"max_body_size": "10k"}})
 		res := do(t, http.MethodPost, "/pub?id="+channelID(t), upstreamBody(40, 10), htmlAccept...)
 		if res.StatusCode != http.StatusOK || res.body == "" {
@@ -189,6 +199,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #10
 	t.Run("10_store_on", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"store_messages": "on"}})
 		ch := channelID(t)
 		for i := 1; i <= 2; i++ {
@@ -201,6 +212,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #11
 	t.Run("11_store_off", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"store_messages": "off"}})
 		res := publish(t, channelID(t), "published message", htmlAccept...)
 		if got := num(t, jsonBody(t, res), "stored_messages"); got != 0 {
@@ -210,6 +222,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #12
 	t.Run("12_stored_limit", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Global: map[string]string{"max_messages_stored_per_channel": "4"}})
 		ch := channelID(t)
 		var stored int
@@ -224,6 +237,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #13
 	t.Run("13_id_length", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Global: map[string]string{"max_channel_id_length": "5"}})
 		res := do(t, http.MethodPost, "/pub?id=123456", "published message", htmlAccept...)
 		expectHeaderOnly(t, res, http.StatusBadRequest, "Channel id is too large.")
@@ -232,6 +246,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 	// #14: the limit counts every live channel of the store, hence the
 	// fresh store.
 	t.Run("14_channel_limit", func(t *testing.T) {
+		t.Parallel()
 		loadFresh(t, config{PubMode: mode, Global: map[string]string{"max_number_of_channels": "1"}})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub?id="+ch+"1", "published message", htmlAccept...)
@@ -244,6 +259,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #15
 	t.Run("15_wildcard_channel_limit", func(t *testing.T) {
+		t.Parallel()
 		loadFresh(t, config{
 			PubMode: mode,
 			Global:  map[string]string{"wildcard_channel_prefix": "bd_", "max_number_of_wildcard_channels": "1"},
@@ -260,6 +276,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #16
 	t.Run("16_no_cors_by_default", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		ch := channelID(t)
 		publish(t, ch, "body", htmlAccept...)
@@ -273,6 +290,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #17
 	t.Run("17_cors", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"allowed_origins": "custom.domain.com"}})
 		ch := channelID(t)
 		publish(t, ch, "body", htmlAccept...)
@@ -282,6 +300,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #18
 	t.Run("18_cors_placeholder", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"allowed_origins": "{query.domain}"}})
 		res := do(t, http.MethodGet, "/pub?id="+channelID(t)+"&domain=test.com", "", htmlAccept...)
 		expectCORS(t, res.Header, "test.com", allow)
@@ -289,6 +308,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #19
 	t.Run("19_channel_info_on_publish_off", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Pub: map[string]string{"channel_info_on_publish": "off"}})
 		res := do(t, http.MethodPost, "/pub?id="+channelID(t), "published message", htmlAccept...)
 		expectHeaderOnly(t, res, http.StatusOK, "")
@@ -297,6 +317,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 	// #20 [C]: the nginx `if ($arg_test)` becomes two publisher blocks
 	// chosen by query matchers.
 	t.Run("20_channels_path_by_matcher", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{
 			PubMode: mode,
 			Site:    pub2Site(mode, "test_{query.id}", "{query.id}", "on", "on"),
@@ -323,6 +344,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #21 [C]: store_messages chosen by matcher.
 	t.Run("21_store_messages_by_matcher", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Site: pub2Site(mode, "{query.id}", "{query.id}", "on", "off")})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub2?id="+ch, "published message", htmlAccept...)
@@ -345,6 +367,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #22
 	t.Run("22_anti_cache", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode})
 		res := do(t, http.MethodGet, "/pub?id="+channelID(t), "", htmlAccept...)
 		expectAntiCache(t, res.Header)
@@ -352,6 +375,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #23 [C]: nginx gzip becomes Caddy encode.
 	t.Run("23_gzip_get", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Site: gzipSite})
 		ch := channelID(t)
 		publish(t, ch, "body", htmlAccept...)
@@ -361,6 +385,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #24 [C]
 	t.Run("24_gzip_post", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Site: gzipSite})
 		ch := channelID(t)
 		res := do(t, http.MethodPost, "/pub?id="+ch, "body", "Accept", "application/json", "Accept-Encoding", "gzip, compressed")
@@ -369,6 +394,7 @@ func propertiesInMode(t *testing.T, mode, allow string) {
 
 	// #25
 	t.Run("25_one_post_three_channels", func(t *testing.T) {
+		t.Parallel()
 		load(t, config{PubMode: mode, Sub: map[string]string{"message_template": `"~text~|~channel~"`, "header_template": ""}})
 		ch := channelID(t)
 		ids := []string{ch + "_1", ch + "_2", ch + "_3"}
