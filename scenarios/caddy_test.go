@@ -29,7 +29,7 @@ import (
 // each with a Caddy process of its own.
 const parallelScenarios = 8
 
-// caddyBinary is the Caddy built from testdata/caddy for this test run.
+// caddyBinary is the Caddy built from cmd/caddy for this test run.
 var caddyBinary string
 
 func TestMain(m *testing.M) {

@@ -31,9 +31,9 @@ func runNodeClient(t *testing.T, script, channel string, report any) {
 	t.Helper()
 	if _, err := os.Stat("testdata/node/node_modules"); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatal("testdata/node/node_modules is missing: run npm ci in pushstream/testdata/node")
+			t.Fatal("testdata/node/node_modules is missing: run npm ci in scenarios/testdata/node")
 		}
-		t.Skip("real-client tests need: (cd pushstream/testdata/node && npm ci)")
+		t.Skip("real-client tests need: (cd scenarios/testdata/node && npm ci)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit+10e9)
 	defer cancel()
