@@ -167,7 +167,9 @@ func (h *SubscriberHandler) newSession(c *transport.Conn, sub *engine.Subscriber
 // deliveries, and takes those queued so far once Begin returns.
 func (s *session) Begin() string {
 	s.sub.Drive(s.wake)
-	return s.begin()
+	begin := s.begin
+	s.begin = nil // what it holds (head, old messages) is not needed again
+	return begin()
 }
 
 // Input implements transport.Session.

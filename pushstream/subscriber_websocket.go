@@ -21,8 +21,7 @@ const (
 	explainWSHTTP11  = "WebSocket needs an HTTP/1.1 Upgrade request."
 )
 
-// readSize is the size of one read of websocket input on a connection
-// served by its request goroutine.
+// readSize is the size of one read of websocket input.
 const readSize = 4096
 
 // serveWebSocket runs a websocket subscriber (docs/PROTOCOL.md §6.5).
@@ -133,7 +132,9 @@ func originAllowed(r *http.Request, allowed string) bool {
 // It returns false, having written nothing, when the connection is not a
 // socket the poller can watch (TLS, a listener wrapper's own type).
 func (h *SubscriberHandler) serveDirectWebSocket(conn net.Conn, brw *bufio.ReadWriter, sub *engine.Subscriber, channels []*engine.Channel, backlogs [][]*engine.Message) bool {
-	c := transport.NewConn(conn, h.connOptions())
+	opts := h.connOptions()
+	opts.ReadSize = readSize
+	c := transport.NewConn(conn, opts)
 	frames := transport.NewFrameWriter(c)
 	out := &wsSink{out: frames, handler: h}
 	in := h.newClientInput(channels, out.write)

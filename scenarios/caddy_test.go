@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -150,26 +151,31 @@ func newServer(t testing.TB) *server {
 	return srv
 }
 
-// portsHandedOut are the ports freePort returned. The kernel may offer a
-// port again once its probe listener is closed, while the Caddy of a test
-// running in parallel is about to listen on it.
+// portsHandedOut are the ports freePort returned: a port stays free
+// between the probe and Caddy's listen only if no other test of this
+// process is given it meanwhile.
 var portsHandedOut sync.Map
 
-// freePort returns a loopback port nobody listens on now and that no
-// other server of this test process was given.
+// freePort returns a port nobody listens on now and that no other server
+// of this test process was given. It is drawn below Linux's ephemeral
+// range (32768-60999), where the suite's own client connections take
+// their local ports: a listener cannot always share a port with them.
 func freePort(t testing.TB) int {
 	t.Helper()
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+	for range 1000 {
+		port := 20000 + rand.IntN(12000)
+		if _, given := portsHandedOut.LoadOrStore(port, true); given {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
 		if err != nil {
-			t.Fatal(err)
+			continue
 		}
-		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		if _, given := portsHandedOut.LoadOrStore(port, true); !given {
-			return port
-		}
+		return port
 	}
+	t.Fatal("no free port found")
+	return 0
 }
 
 // adapt fills in the ports and turns the Caddyfile into Caddy's JSON,

@@ -36,10 +36,9 @@ type Message struct {
 	Text []byte
 
 	expires int64
-	// cost is what the store accounts for the message besides its
-	// renderings; store is nil for synthetic messages, which are not
-	// accounted.
-	cost  int64
+	// acct is what the store accounts for the message; nil for synthetic
+	// messages, which are not accounted.
+	acct  *account
 	store *Store
 
 	// first is the first rendering made: subscribers of one handler share
@@ -47,11 +46,34 @@ type Message struct {
 	first    atomic.Pointer[rendering]
 	renderMu sync.Mutex
 	renders  []*rendering
-	// renderCost is what the renderings kept are accounted; freed is set
-	// once the store released the message's bytes. Both are guarded by
-	// renderMu.
-	renderCost int64
-	freed      bool
+}
+
+// account is the accounted size of one message, renderings included. The
+// trash keeps it, not the message, so a message no subscriber holds any
+// more is garbage while its bytes stay accounted.
+type account struct {
+	mu    sync.Mutex
+	cost  int64
+	freed bool
+}
+
+// add accounts n more bytes unless the store already freed the message.
+func (a *account) add(s *Store, n int64) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.freed || !s.reserve(n) {
+		return false
+	}
+	a.cost += n
+	return true
+}
+
+// free marks the message released by the store and returns its cost.
+func (a *account) free() int64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.freed = true
+	return a.cost
 }
 
 // renderingCost is what a kept rendering is accounted besides its bytes.
@@ -84,29 +106,16 @@ func (m *Message) Rendered(f Formatter) []byte {
 		}
 	}
 	out := f.Format(m)
-	if m.store != nil {
-		// A rendering is kept only while the memory cap has room for it
-		// and the message is still accounted; otherwise every caller
-		// formats its own.
-		cost := renderingCost + int64(len(out))
-		if m.freed || !m.store.reserve(cost) {
-			return out
-		}
-		m.renderCost += cost
+	// A rendering is kept only while the memory cap has room for it and
+	// the message is still accounted; otherwise every caller formats its
+	// own.
+	if m.acct != nil && !m.acct.add(m.store, renderingCost+int64(len(out))) {
+		return out
 	}
 	r := &rendering{formatter: f, out: out}
 	m.renders = append(m.renders, r)
 	m.first.CompareAndSwap(nil, r)
 	return r.out
-}
-
-// free marks m released by the store and returns what it was accounted,
-// renderings included.
-func (m *Message) free() int64 {
-	m.renderMu.Lock()
-	defer m.renderMu.Unlock()
-	m.freed = true
-	return m.cost + m.renderCost
 }
 
 // NewSyntheticMessage builds a ping, channel-deleted or timed-out message.

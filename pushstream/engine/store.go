@@ -10,11 +10,11 @@ import (
 )
 
 // trashEntry is an object waiting in a trash to be freed: a channel, of
-// cost bytes, or a message, whose cost (renderings included) is taken
+// cost bytes, or a message, whose account (renderings included) is read
 // when it is freed.
 type trashEntry struct {
 	cost     int64
-	msg      *Message
+	acct     *account
 	deadline time.Time
 }
 
@@ -241,7 +241,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 		EventType:    opts.EventType,
 		HasEventType: opts.HasEventType,
 		Text:         text,
-		cost:         cost,
+		acct:         &account{cost: cost},
 		store:        s,
 	}
 	msg.expires = msg.Time + int64(settings.MessageTTL/time.Second)
@@ -296,7 +296,7 @@ func (s *Store) trashMessages(msgs []*Message) {
 	deadline := s.now().Add(s.Settings().TrashDelay)
 	s.trashMu.Lock()
 	for _, m := range msgs {
-		s.messageTrash = append(s.messageTrash, trashEntry{msg: m, deadline: deadline})
+		s.messageTrash = append(s.messageTrash, trashEntry{acct: m.acct, deadline: deadline})
 	}
 	s.trashMu.Unlock()
 }

@@ -110,8 +110,8 @@ func (s *Store) freeExpired(trash []trashEntry, now time.Time) []trashEntry {
 	n := 0
 	for n < len(trash) && !trash[n].deadline.After(now) {
 		cost := trash[n].cost
-		if m := trash[n].msg; m != nil {
-			cost = m.free()
+		if a := trash[n].acct; a != nil {
+			cost = a.free()
 		}
 		s.release(cost)
 		n++

@@ -27,8 +27,9 @@ const (
 // deliveries through; the rest is read on the next turn.
 const maxReadsPerEvent = 16
 
-// readSize is the size of one read of client input.
-const readSize = 4096
+// defaultReadSize is the size of one read of client input unless
+// Options say otherwise.
+const defaultReadSize = 512
 
 // Options are a Conn's timers; zero disables one.
 type Options struct {
@@ -37,6 +38,10 @@ type Options struct {
 	TTL time.Duration
 	// PingInterval has the session Ping after this long without output.
 	PingInterval time.Duration
+	// ReadSize is the size of one read of client input; zero means 512
+	// bytes, enough where input only tells that the client left. Each
+	// readable event allocates it anew, so idle connections hold none.
+	ReadSize int
 }
 
 // Available tells whether Conns can run here: the poller exists on this
@@ -191,7 +196,11 @@ func (c *Conn) handle(ev uint32) {
 // readInput hands what the client sent to the session. It returns why
 // the connection ends, or "".
 func (c *Conn) readInput() string {
-	buf := make([]byte, readSize)
+	size := c.opts.ReadSize
+	if size <= 0 {
+		size = defaultReadSize
+	}
+	buf := make([]byte, size)
 	for range maxReadsPerEvent {
 		n, err := c.io.Read(buf)
 		if errors.Is(err, syscall.EAGAIN) {
