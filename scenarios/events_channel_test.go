@@ -379,7 +379,7 @@ func TestEventsWebSocketPublish(t *testing.T) {
 	base, events := evIDs(t)
 	other := base + "_other_valid_channel"
 	c := evConfig(events)
-	c.Site = evSiteHandler("push_stream_websocket", "ws", "^/ws/(.*)$", wsMerge(evSub(), map[string]string{
+	c.Site = evSiteHandler("push_stream_websocket", "ws", "^/ws/(.*)$", mergeSettings(evSub(), map[string]string{
 		"channels_path":           "{re.ws.1}",
 		"websocket_allow_publish": "on",
 		"store_messages":          "on",
@@ -418,7 +418,7 @@ func TestEventsSubscriptionAllowedPerHandler(t *testing.T) {
 	c := evConfig(events)
 	c.Sub["allow_connections_to_events_channel"] = "off"
 	site := func(directive, name, pattern, allow string) string {
-		s := wsMerge(evSub(), map[string]string{"channels_path": "{re." + name + ".1}", "allow_connections_to_events_channel": allow})
+		s := mergeSettings(evSub(), map[string]string{"channels_path": "{re." + name + ".1}", "allow_connections_to_events_channel": allow})
 		return evSiteHandler(directive, name, pattern, s)
 	}
 	c.Site = site("push_stream_websocket", "ws", "^/ws/(.*)$", "off") +

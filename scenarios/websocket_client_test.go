@@ -50,11 +50,6 @@ func websocketSite(settings map[string]string) string {
 		mergeSettings(baselineSub, map[string]string{"channels_path": "{re.ws.1}"}, settings))
 }
 
-// wsMerge is mergeSettings under the name events_channel_test.go uses.
-func wsMerge(maps ...map[string]string) map[string]string {
-	return mergeSettings(maps...)
-}
-
 // wsConn is a raw websocket connection for byte-exact checks.
 type wsConn struct {
 	*rawConn
