@@ -22,8 +22,9 @@ func TestLayers(t *testing.T) {
 		"wire":      {module + "pushstream/transport", "github.com/caddyserver/", "go.uber.org/zap", "net/http"},
 	}
 	allowed := map[string][]string{
+		"engine":    {module + "pushstream/internal/jsontext"},
 		"transport": {module + "pushstream/transport/internal/netpoll"},
-		"wire":      {module + "pushstream/engine"},
+		"wire":      {module + "pushstream/engine", module + "pushstream/internal/jsontext"},
 	}
 	for dir, bans := range forbidden {
 		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {

@@ -1,9 +1,6 @@
 package engine
 
-import (
-	"bytes"
-	"encoding/json"
-)
+import "github.com/caddy-pushstream/caddy-pushstream/pushstream/internal/jsontext"
 
 // Events published to the events channel (docs/PROTOCOL.md §8).
 const (
@@ -31,20 +28,12 @@ func (s *Store) emit(event, id string) {
 	text = append(text, `{"type": "`...)
 	text = append(text, event...)
 	text = append(text, `", "channel": `...)
-	text = appendJSONString(text, id)
-	text = append(text, '}')
+	// A channel id is any bytes a client chose: the event stays valid JSON
+	// (docs/PROTOCOL.md §8, §10.1); ids without special characters come
+	// out as they are.
+	text = append(text, '"')
+	text = jsontext.AppendString(text, id)
+	text = append(text, `"}`...)
 	// A full memory cap drops the event; the activity itself goes on.
 	_, _ = s.Publish(ec, text, PublishOptions{EventType: event, HasEventType: true, Store: true})
-}
-
-// appendJSONString appends s as a JSON string, quotes included: a channel
-// id is any bytes a client chose, and the event must stay valid JSON
-// (docs/PROTOCOL.md §8, §10.1). Ids without special characters come out
-// as they are.
-func appendJSONString(dst []byte, s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(s)
-	return append(dst, bytes.TrimSuffix(b.Bytes(), []byte("\n"))...)
 }
