@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"strings"
+	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -207,6 +209,10 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	opts := engine.PublishOptions{Store: h.StoreMessages}
 	opts.EventID, opts.HasEventID = firstHeader(r, "Event-Id")
 	opts.EventType, opts.HasEventType = firstHeader(r, "Event-Type")
+	if !opts.Store {
+		// What is not stored reaches only those subscribed now.
+		awaitArrivals(r, h.store)
+	}
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
 			writeMemoryFull(w)
@@ -218,6 +224,35 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 		return
 	}
 	h.writeInfo(w, r, channels)
+}
+
+// maxArrivalWait bounds how long a publish waits for subscriber requests
+// already on their way to their subscriptions.
+const maxArrivalWait = 50 * time.Millisecond
+
+// awaitArrivals lets subscriber requests that arrived before this publish
+// reach their subscriptions first, as nginx, which reads requests in
+// arrival order, registers them first (docs/PROTOCOL.md §6.3 "Asking
+// again at once"): requests the runtime has read run before it, and it
+// waits, maxArrivalWait at most, for those already in a subscriber
+// handler, which subscribe without waiting on any client.
+func awaitArrivals(r *http.Request, store engine.Engine) {
+	runtime.Gosched()
+	waits := store.Arrivals()
+	if len(waits) == 0 {
+		return
+	}
+	t := time.NewTimer(maxArrivalWait)
+	defer t.Stop()
+	for _, arriving := range waits {
+		select {
+		case <-arriving:
+		case <-t.C:
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
 }
 
 // writeMemoryFull answers a publish or delete the memory cap refused: a

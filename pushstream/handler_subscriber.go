@@ -236,6 +236,10 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 		h.serveWebSocket(w, r)
 		return nil
 	}
+	// A publish that stores nothing waits for requests on their way to
+	// their subscriptions (docs/PROTOCOL.md §6.3 "Asking again at once").
+	arrival := h.store.Arrive()
+	defer arrival.Done()
 	hdr := w.Header()
 	setCORS(hdr, evaluate(r, h.AllowedOrigins), subscriberMethods)
 	if r.Method == http.MethodOptions {
@@ -269,9 +273,9 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	sel := h.selection(r)
 	switch mode {
 	case ModePolling, ModeLongPolling:
-		h.servePolling(w, r, channels, refs, sel, callback, mode == ModeLongPolling)
+		h.servePolling(w, r, arrival, channels, refs, sel, callback, mode == ModeLongPolling)
 	default:
-		h.serveStream(w, r, channels, refs, sel)
+		h.serveStream(w, r, arrival, channels, refs, sel)
 	}
 	return nil
 }

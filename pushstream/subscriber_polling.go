@@ -1,6 +1,7 @@
 package pushstream
 
 import (
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ type pollPosition struct {
 
 // servePolling answers a polling or long-polling request (docs/PROTOCOL.md
 // §6.2, §6.3); callback is the checked JSONP callback, or empty.
-func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection, callback string, long bool) {
+func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request, arrival *engine.Arrival, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection, callback string, long bool) {
 	contentType := h.contentType
 	if callback != "" {
 		contentType = "application/javascript"
@@ -28,6 +29,9 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 	msgs, pos := h.collect(channels, refs, sel)
 	if len(msgs) > 0 {
 		h.writePollAnswer(w, pos, callback, msgs)
+		if long {
+			h.expectRejoin(r, channels)
+		}
 		return
 	}
 	if !long {
@@ -42,12 +46,14 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 		return
 	}
 
-	sub, _, rerr := h.subscribe(channels, refs, nil)
+	sub, _, rerr := h.subscribe(arrival, clientConn(r), channels, refs, nil)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
 	}
 	defer h.store.Unregister(sub)
+	// The client asks again once answered, however this one ends.
+	defer h.expectRejoin(r, channels)
 	// A message stored between the first look and the subscription is
 	// answered at once rather than missed.
 	if msgs, pos = h.collect(channels, refs, sel); len(msgs) > 0 {
@@ -88,6 +94,26 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 			}
 		}
 	}
+}
+
+// expectRejoin tells the store that the long-poll client answered on
+// channels will most likely ask again at once on the same connection, so
+// that what they publish meanwhile is kept for it (docs/PROTOCOL.md §6.3
+// "Asking again at once").
+func (h *SubscriberHandler) expectRejoin(r *http.Request, channels []*engine.Channel) {
+	conn := clientConn(r)
+	for _, ch := range channels {
+		h.store.ExpectRejoin(ch, conn)
+	}
+}
+
+// clientConn names the client connection r came on: its two addresses.
+func clientConn(r *http.Request) string {
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if local == nil {
+		return r.RemoteAddr
+	}
+	return r.RemoteAddr + " " + local.String()
 }
 
 // collect selects the stored messages of every channel in path order and

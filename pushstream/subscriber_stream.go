@@ -20,8 +20,8 @@ import (
 // serveStream runs a streaming or eventsource subscriber (docs/PROTOCOL.md
 // §6.1, §6.4). On plain HTTP/1.1 the connection leaves net/http for a
 // transport.Conn; otherwise the request goroutine serves it.
-func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection) {
-	sub, backlogs, rerr := h.subscribe(channels, refs, &sel)
+func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, arrival *engine.Arrival, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection) {
+	sub, backlogs, rerr := h.subscribe(arrival, "", channels, refs, &sel)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
@@ -139,12 +139,15 @@ func canServeDirectly(w http.ResponseWriter, r *http.Request) bool {
 var caddyhttpPackage = reflect.TypeOf(caddyhttp.ResponseWriterWrapper{}).PkgPath()
 
 // subscribe registers a subscriber and subscribes it to every channel in
-// path order, collecting the old messages each reference asks for.
-func (h *SubscriberHandler) subscribe(channels []*engine.Channel, refs []wire.ChannelRef, sel *engine.Selection) (*engine.Subscriber, [][]*engine.Message, *requestError) {
+// path order, collecting the old messages each reference asks for; conn
+// names the client connection of a long-poll, which first gets what its
+// channels kept since its previous answer there.
+func (h *SubscriberHandler) subscribe(arrival *engine.Arrival, conn string, channels []*engine.Channel, refs []wire.ChannelRef, sel *engine.Selection) (*engine.Subscriber, [][]*engine.Message, *requestError) {
 	sub, err := h.store.Register()
 	if err != nil {
 		return nil, nil, &requestError{http.StatusServiceUnavailable, ""}
 	}
+	sub.Rejoin(conn)
 	var backlogs [][]*engine.Message
 	if sel != nil {
 		backlogs = make([][]*engine.Message, len(channels))
@@ -165,5 +168,6 @@ func (h *SubscriberHandler) subscribe(channels []*engine.Channel, refs []wire.Ch
 			backlogs[i] = backlog
 		}
 	}
+	arrival.Done()
 	return sub, backlogs, nil
 }

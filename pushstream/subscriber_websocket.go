@@ -81,7 +81,7 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	sel := h.selection(r)
-	sub, backlogs, rerr := h.subscribe(channels, refs, &sel)
+	sub, backlogs, rerr := h.subscribe(nil, "", channels, refs, &sel)
 	if rerr != nil {
 		_ = ws.write(wire.CloseFrameWithReason(rerr.status, rerr.explain))
 		return

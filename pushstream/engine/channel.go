@@ -31,6 +31,8 @@ type Channel struct {
 	subs          []*subscription
 	inactiveUntil time.Time
 	deleted       bool
+	rejoiners     []rejoiner
+	rejoinKept    []*Message
 }
 
 // subscription ties one subscriber to one channel. index is its position

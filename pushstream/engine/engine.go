@@ -54,6 +54,18 @@ type Engine interface {
 	Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Message, error)
 	// Unregister removes sub and every subscription it still has.
 	Unregister(sub *Subscriber)
+	// Arrive notes that a subscriber request is on its way to its
+	// subscriptions; the caller ends it with Done.
+	Arrive() *Arrival
+	// Arrivals returns channels closed once the subscriber requests now on
+	// their way have subscribed; requests that start later are not
+	// waited for.
+	Arrivals() []<-chan struct{}
+	// ExpectRejoin notes that the long-poll client on the connection
+	// named conn got its answer from ch and is expected to subscribe
+	// again (Subscriber.Rejoin) within RejoinWindow: what ch publishes
+	// meanwhile is kept for it.
+	ExpectRejoin(ch *Channel, conn string)
 
 	// Summary returns the store-wide statistics.
 	Summary() Summary

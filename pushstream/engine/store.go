@@ -51,6 +51,11 @@ type Store struct {
 
 	wakes wakeQueue
 
+	arrivals  atomic.Int64
+	arrivalMu sync.Mutex
+	arriving  *arrivalGroup
+	sealed    []*arrivalGroup
+
 	published   atomic.Int64
 	stored      atomic.Int64
 	slowClosed  atomic.Int64
@@ -261,6 +266,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 			evicted = ch.dropOldest(over)
 		}
 	}
+	ch.keepForRejoin(msg, now)
 	var woken *[]*Subscriber
 	for _, sb := range ch.subs {
 		if sb.sub.enqueue(Delivery{Msg: msg}) {

@@ -38,6 +38,9 @@ type Delivery struct {
 type Subscriber struct {
 	store  *Store
 	notify chan struct{}
+	// conn names the client connection of a rejoining long-poll; it is
+	// set before the first subscription and read-only after.
+	conn string
 	// wake, once set by Drive, replaces notify. It is called with no lock
 	// held.
 	wake func()
@@ -111,15 +114,26 @@ func (s *Store) Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Mess
 		backlog = sel.pick(ch.messages)
 	}
 	ch.addSubscription(sb)
-	ch.inactiveUntil = s.now().Add(settings.ChannelInactivityTime)
+	now := s.now()
+	missed := ch.rejoinBacklog(sub.conn, now)
+	ch.inactiveUntil = now.Add(settings.ChannelInactivityTime)
 	sub.mu.Lock()
 	sub.subs = append(sub.subs, sb)
 	sub.live++
+	for _, m := range missed {
+		sub.push(Delivery{Msg: m})
+	}
 	sub.mu.Unlock()
 	ch.mu.Unlock()
 	s.emit(EventClientSubscribed, ch.ID)
 	return backlog, nil
 }
+
+// Rejoin names the client connection of a long-poll subscriber, before
+// its first Subscribe, so that each subscription first gets what its
+// channel kept since the connection's previous answer (Store.ExpectRejoin).
+// Only for subscribers that learn of deliveries through Notify.
+func (sub *Subscriber) Rejoin(conn string) { sub.conn = conn }
 
 // Notify is signalled whenever deliveries or an end reason are pending.
 func (sub *Subscriber) Notify() <-chan struct{} { return sub.notify }
