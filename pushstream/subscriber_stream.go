@@ -162,7 +162,7 @@ func (h *SubscriberHandler) subscribe(channels []*engine.Channel, refs []wire.Ch
 			return nil, nil, &requestError{http.StatusInternalServerError, ""}
 		}
 		if sel != nil {
-			backlogs[i] = backlog
+			backlogs[i] = h.withGap(ch, chSel, backlog)
 		}
 	}
 	return sub, backlogs, nil
