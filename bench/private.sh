@@ -57,7 +57,8 @@ run_config() {
 	taskset -c 0 "$work/commits" -listen "127.0.0.1:$app" -db "$work/$name.db" -seed 20 \
 		-publisher "http://127.0.0.1:$internal/events/pub/" >"$work/$name-app.log" 2>&1 &
 	local app_pid=$!
-	COMMITS_PORT="$public" COMMITS_INTERNAL_PORT="$internal" COMMITS_APP="127.0.0.1:$app" COMMITS_ADMIN=off GOMAXPROCS=1 \
+	XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" \
+		COMMITS_PORT="$public" COMMITS_INTERNAL_PORT="$internal" COMMITS_TLS_PORT="$(port)" COMMITS_APP="127.0.0.1:$app" COMMITS_ADMIN=off GOMAXPROCS=1 \
 		taskset -c 0 "$work/caddy" run --config "$work/$name.Caddyfile" --adapter caddyfile >"$work/$name-caddy.log" 2>&1 &
 	local caddy_pid=$!
 	pids+=("$app_pid" "$caddy_pid")

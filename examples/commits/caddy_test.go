@@ -84,7 +84,7 @@ type stack struct {
 func startStack(t *testing.T, seed int) *stack {
 	t.Helper()
 	bin := caddyBinary(t)
-	caddyPort, internalPort := freePort(t), freePort(t)
+	caddyPort, internalPort, tlsPort := freePort(t), freePort(t), freePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(caddyPort)
 	internal := "http://127.0.0.1:" + strconv.Itoa(internalPort)
 	app := newTestApp(t, internal+"/events/pub/", seed)
@@ -94,6 +94,9 @@ func startStack(t *testing.T, seed int) *stack {
 	cmd.Env = append(os.Environ(),
 		"COMMITS_PORT="+strconv.Itoa(caddyPort),
 		"COMMITS_INTERNAL_PORT="+strconv.Itoa(internalPort),
+		"COMMITS_TLS_PORT="+strconv.Itoa(tlsPort),
+		"XDG_DATA_HOME="+t.TempDir(), // Caddy's internal CA and certificates
+		"XDG_CONFIG_HOME="+t.TempDir(),
 		"COMMITS_APP="+strings.TrimPrefix(app.URL, "http://"),
 		"COMMITS_ADMIN=off",
 	)

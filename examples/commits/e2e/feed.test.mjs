@@ -29,7 +29,7 @@ after(async () => {
 	await proxy?.stop();
 });
 
-const openFeed = (query) => openFeedWith(browser, proxy, query);
+const openFeed = (query) => openFeedWith(browser, proxy.url, query);
 
 for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
 	test(`${transport}: endless scroll, live commits, no loss or duplicate across reconnects`, async (t) => {

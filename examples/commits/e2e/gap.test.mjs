@@ -31,7 +31,7 @@ test('a page away while its messages expired is told, refetches, and misses noth
 	const filter = `&project_id=${project}`;
 	const opened = [];
 	try {
-		for (const transport of TRANSPORTS) opened.push({ transport, ...(await openFeed(browser, proxy, `?project=${project}&transport=${transport}`)) });
+		for (const transport of TRANSPORTS) opened.push({ transport, ...(await openFeed(browser, proxy.url, `?project=${project}&transport=${transport}`)) });
 
 		// One live commit first, so that every page resumes from an event id
 		// (long polling: from its Last-Modified and Etag).

@@ -4,13 +4,15 @@
 //
 // Environment: COMMITS_URL (Caddy, the page's origin, default
 // http://127.0.0.1:8081), COMMITS_INTERNAL_URL (its publisher and
-// statistics site, default http://127.0.0.1:8082), CHROMIUM (default
-// /usr/bin/chromium).
+// statistics site, default http://127.0.0.1:8082), COMMITS_TLS_URL (the
+// page's site over HTTPS, default https://localhost:8443), CHROMIUM
+// (default /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
 
 export const CADDY = (process.env.COMMITS_URL || 'http://127.0.0.1:8081').replace(/\/$/, '');
+export const TLS = (process.env.COMMITS_TLS_URL || 'https://localhost:8443').replace(/\/$/, '');
 export const INTERNAL = (process.env.COMMITS_INTERNAL_URL || 'http://127.0.0.1:8082').replace(/\/$/, '');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const WAIT = { timeout: 60_000 }; // a busy machine: be patient, assert no timing
@@ -134,13 +136,15 @@ export async function waitForTop(page, ids) {
 	}, ids, WAIT);
 }
 
-export async function openFeed(browser, proxy, query) {
-	const context = await browser.newContext({ viewport: { width: 1000, height: 820 } });
+// openFeed opens the page at base (the proxy's URL, or the HTTPS site)
+// with query in a new browser context, and waits for its feed to be live.
+export async function openFeed(browser, base, query, contextOptions = {}) {
+	const context = await browser.newContext({ viewport: { width: 1000, height: 820 }, ...contextOptions });
 	const page = await context.newPage();
 	const errors = [];
 	page.on('pageerror', (err) => errors.push(err.message));
 	if (process.env.DEBUG) page.on('console', (m) => console.log(`[page ${query}] ${m.text()}`));
-	await page.goto(`${proxy.url}/${query}`);
+	await page.goto(`${base}/${query}`);
 	await page.waitForFunction(() => window.feed && window.feed.connected, null, WAIT);
 	await page.evaluate(() => { window.sameDocument = true; }); // gone if the page reloads
 	return { context, page, errors };
