@@ -142,7 +142,9 @@ test("the statistics and the publisher are not reachable from the page's origin"
 			assert.notEqual(a.status, 200, JSON.stringify(a));
 			assert.doesNotMatch(a.body, /private-|published_messages/, JSON.stringify(a));
 		}
-		// They exist, for the app, on its own loopback site.
+		// They exist, for the app, on its own loopback site (a commit of
+		// bruno's makes sure his channel does, whatever expired before).
+		await createCommit('A commit of bruno, for the statistics', 2, 1);
 		const stats = await (await fetch(INTERNAL + '/events/stats/ALL')).json();
 		assert.ok(stats.infos.some((i) => i.channel === 'private-2'));
 	} finally {
