@@ -88,6 +88,7 @@ func TestGapSignalInEveryMode(t *testing.T) {
 // Last-Modified and Etag hears of a gap once; a cross-origin page may read
 // the header. Messages 3 and 4 of id are kept, 1 and 2 dropped.
 func expectGapOncePolling(t *testing.T, id string) {
+	t.Helper()
 	first := do(t, http.MethodGet, "/gappoll/"+id, "", "If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")
 	if first.StatusCode != http.StatusOK || first.Header.Get("X-Nginx-PushStream-Gap") != "1" ||
 		first.Header.Get("Access-Control-Expose-Headers") != "X-Nginx-PushStream-Gap" || first.body != "gapmsg 3msg 4" {
