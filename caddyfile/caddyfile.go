@@ -186,6 +186,10 @@ func parseSubscriberSetting(d *caddyfile.Dispenser, sub *pushstream.SubscriberHa
 		sub.ContentType, err = stringArg(d)
 	case "websocket_max_message_size":
 		sub.WebsocketMaxMessageSize, err = sizeArg(d)
+	case "gap_signal":
+		sub.GapSignal, err = boolArg(d)
+	case "gap_message_text":
+		sub.GapMessageText, err = stringArg(d)
 	default:
 		return d.Errf("unknown push_stream_subscriber subdirective %q", name)
 	}

@@ -95,6 +95,16 @@ type SubscriberHandler struct {
 	// a location with websocket_allow_publish, in bytes; a longer one
 	// closes the connection with status 1009. Default 64 KiB.
 	WebsocketMaxMessageSize int64 `json:"websocket_max_message_size,omitempty"`
+	// GapSignal tells a subscriber that resumes from a point older than
+	// what a channel still keeps (an expired or evicted message, an event
+	// id the channel no longer has, a backtrack beyond what is kept) that
+	// messages are missing, before what is kept: streaming, eventsource
+	// and websocket get the gap message first, polling and long-polling
+	// the X-Nginx-PushStream-Gap header and the gap message (docs/PROTOCOL.md
+	// §11). Not in nginx; off keeps its protocol exactly.
+	GapSignal bool `json:"gap_signal,omitempty"`
+	// GapMessageText is the text of the gap message. Default "gap".
+	GapMessageText string `json:"gap_message_text,omitempty"`
 
 	store          engine.Engine
 	logger         *zap.Logger
@@ -107,6 +117,7 @@ type SubscriberHandler struct {
 	longPollTTL    time.Duration
 	contentType    string
 	maxMessageSize int64
+	gapText        []byte
 }
 
 // CaddyModule returns the Caddy module information.
@@ -171,6 +182,7 @@ func (h *SubscriberHandler) Provision(ctx caddy.Context) error {
 		h.formatter = &wire.TextFormatter{Template: wire.CompileTemplate(message)}
 	}
 	h.header, h.footer = []byte(header), []byte(footer)
+	h.gapText = gapText(h.GapMessageText)
 
 	settings := app.settings
 	h.wildcardMaxQtd = settings.MaxNumberOfWildcardChannels
@@ -365,6 +377,7 @@ func (h *SubscriberHandler) selection(r *http.Request) engine.Selection {
 		sel.SinceTag, sel.HasSinceTag = parseTag(v)
 	}
 	sel.LastEventID, sel.HasLastEventID = h.control(r, h.LastEventID, "Last-Event-Id")
+	sel.AllOnGap = h.GapSignal
 	return sel
 }
 

@@ -26,8 +26,9 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 	}
 	w.Header()["Content-Type"] = []string{contentType}
 
-	msgs, pos := h.collect(channels, refs, sel)
+	msgs, pos, gaps := h.collect(channels, refs, sel)
 	if len(msgs) > 0 {
+		h.setGapHeaders(w.Header(), gaps)
 		h.writePollAnswer(w, pos, callback, msgs)
 		if long {
 			h.expectRejoin(r, channels)
@@ -56,7 +57,8 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 	defer h.expectRejoin(r, channels)
 	// A message stored between the first look and the subscription is
 	// answered at once rather than missed.
-	if msgs, pos = h.collect(channels, refs, sel); len(msgs) > 0 {
+	if msgs, pos, gaps = h.collect(channels, refs, sel); len(msgs) > 0 {
+		h.setGapHeaders(w.Header(), gaps)
 		h.writePollAnswer(w, pos, callback, msgs)
 		return
 	}
@@ -118,8 +120,11 @@ func clientConn(r *http.Request) string {
 
 // collect selects the stored messages of every channel in path order and
 // computes the answer's position (docs/PROTOCOL.md §6.2 step 2 and 4).
-func (h *SubscriberHandler) collect(channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection) ([]*engine.Message, pollPosition) {
-	pos := pollPosition{time: 0, tag: -1}
+// With gap_signal, a channel with a gap counts in gaps, its gap message
+// leads its messages, and the position moves to its latest publish so
+// that the next request does not report the same gap (§11).
+func (h *SubscriberHandler) collect(channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection) (all []*engine.Message, pos pollPosition, gaps int) {
+	pos = pollPosition{time: 0, tag: -1}
 	if sel.HasSinceTime {
 		pos.time = sel.SinceTime
 	}
@@ -131,6 +136,10 @@ func (h *SubscriberHandler) collect(channels []*engine.Channel, refs []wire.Chan
 		s := sel
 		s.Backtrack = refs[i].Backtrack
 		msgs, lastTime, lastTag := h.store.Stored(ch, &s)
+		if h.GapSignal && s.Gap {
+			gaps++
+			msgs = h.withGap(ch, &s, msgs)
+		}
 		if len(msgs) == 0 {
 			continue
 		}
@@ -141,15 +150,17 @@ func (h *SubscriberHandler) collect(channels []*engine.Channel, refs []wire.Chan
 			pos.tag = lastTag
 		}
 	}
-	var all []*engine.Message
 	for _, msgs := range picked {
 		for _, m := range msgs {
-			if m.Time < pos.time || m.Time == pos.time && m.Tag <= pos.tag {
+			if m.ID == engine.GapMessageID || m.Time < pos.time || m.Time == pos.time && m.Tag <= pos.tag {
 				all = append(all, m)
 			}
 		}
 	}
-	return all, pos
+	if gaps > 0 && pos.tag < 0 {
+		pos.tag = 0
+	}
+	return all, pos, gaps
 }
 
 // writePollAnswer writes a 200 polling answer: header template, messages

@@ -165,7 +165,7 @@ func (h *SubscriberHandler) subscribe(arrival *engine.Arrival, conn string, chan
 			return nil, nil, &requestError{http.StatusInternalServerError, ""}
 		}
 		if sel != nil {
-			backlogs[i] = backlog
+			backlogs[i] = h.withGap(ch, chSel, backlog)
 		}
 	}
 	arrival.Done()

@@ -42,6 +42,14 @@ const http2Site = `
 func TestHTTP2Modes(t *testing.T) {
 	t.Parallel()
 	base, h2 := loadWithTLSSite(t, config{}, http2Site)
+	expectModesOver(t, base, h2, 2)
+}
+
+// expectModesOver runs streaming, eventsource, long-polling and polling
+// subscribers of the TLS site at base through client, which must speak
+// HTTP/protoMajor, and checks that each gets what is published.
+func expectModesOver(t *testing.T, base string, client *http.Client, protoMajor int) {
+	t.Helper()
 	id := channelID(t)
 	get := func(path string, headers ...string) *http.Response {
 		t.Helper()
@@ -52,30 +60,30 @@ func TestHTTP2Modes(t *testing.T) {
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
-		res, err := h2.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			t.Fatalf("GET %s: %v", path, err)
 		}
-		if res.ProtoMajor != 2 {
-			t.Fatalf("GET %s negotiated %s, want HTTP/2", path, res.Proto)
+		if res.ProtoMajor != protoMajor {
+			t.Fatalf("GET %s negotiated %s, want HTTP/%d", path, res.Proto, protoMajor)
 		}
 		t.Cleanup(func() { res.Body.Close() })
 		return res
 	}
 	pub := func(body string) {
 		t.Helper()
-		res, err := h2.Post(base+"/pub?id="+id, "text/plain", strings.NewReader(body))
+		res, err := client.Post(base+"/pub?id="+id, "text/plain", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		if res.StatusCode != http.StatusOK || res.ProtoMajor != 2 {
+		if res.StatusCode != http.StatusOK || res.ProtoMajor != protoMajor {
 			t.Fatalf("publish: %d over %s", res.StatusCode, res.Proto)
 		}
 	}
 	waitFor(t, "the TLS site to answer", func() bool {
-		res, err := h2.Get(base + "/pub?id=" + id)
+		res, err := client.Get(base + "/pub?id=" + id)
 		if err == nil {
 			res.Body.Close()
 		}
@@ -102,14 +110,14 @@ func TestHTTP2Modes(t *testing.T) {
 	lpDone := make(chan *http.Response, 1)
 	go func() {
 		req, _ := http.NewRequest(http.MethodGet, base+"/lp/"+id, nil)
-		res, err := h2.Do(req)
+		res, err := client.Do(req)
 		if err != nil {
 			lpDone <- nil
 			return
 		}
 		lpDone <- res
 	}()
-	waitSubscribersAt(t, h2, base, id, 3)
+	waitSubscribersAt(t, client, base, id, 3)
 
 	pub("one")
 	if got := readN(stream.Body, 3); got != "one" {
@@ -124,7 +132,7 @@ func TestHTTP2Modes(t *testing.T) {
 	}
 	body, _ := io.ReadAll(lp.Body)
 	lp.Body.Close()
-	if lp.ProtoMajor != 2 || string(body) != "one" || lp.Header.Get("Etag") == "" {
+	if lp.ProtoMajor != protoMajor || string(body) != "one" || lp.Header.Get("Etag") == "" {
 		t.Fatalf("long-poll: %s %q etag %q", lp.Proto, body, lp.Header.Get("Etag"))
 	}
 	poll := get("/poll/"+id, "If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")

@@ -33,6 +33,7 @@ var shaPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
 type API struct {
 	Store     *Store
 	Publisher *Publisher // nil: commits are not announced
+	Sessions  *Sessions  // who is logged in, for stars
 	Logger    *slog.Logger
 }
 
@@ -42,6 +43,7 @@ func (a *API) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+apiPrefix+"{$}", a.create)
 	mux.HandleFunc("GET "+apiPrefix+"schema/{$}", a.schema)
 	mux.HandleFunc("GET "+apiPrefix+"{id}/{$}", a.detail)
+	mux.HandleFunc("POST "+apiPrefix+"{id}/star/{$}", a.star)
 }
 
 type listMeta struct {
@@ -153,6 +155,7 @@ func (a *API) create(w http.ResponseWriter, r *http.Request) {
 	// announcement is logged; subscribers then miss the live update but
 	// still see the commit in the list on their next load.
 	a.announce(c)
+	a.notify(c.UserID, Notification{Kind: "published", CommitID: c.ID, Message: c.Message})
 	w.Header().Set("Location", c.ResourceURI)
 	writeJSON(w, http.StatusCreated, c)
 }

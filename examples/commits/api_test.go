@@ -95,7 +95,12 @@ func newTestApp(t *testing.T, publisherURL string, seed int) *testApp {
 
 func getJSON(t *testing.T, url string, wantStatus int, into any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	getJSONWith(t, http.DefaultClient, url, wantStatus, into)
+}
+
+func getJSONWith(t *testing.T, client *http.Client, url string, wantStatus int, into any) {
+	t.Helper()
+	resp, err := client.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +238,13 @@ func TestAPICreatePublishes(t *testing.T) {
 		t.Fatalf("created %+v, Location %q", c, resp.Header.Get("Location"))
 	}
 
+	// The commit on its three channels, then its author's notification.
 	pubs := fp.publications()
-	if len(pubs) != 1 {
-		t.Fatalf("%d publications, want 1", len(pubs))
+	if len(pubs) != 2 {
+		t.Fatalf("%d publications, want 2", len(pubs))
+	}
+	if n := pubs[1]; n.Path != "/events/pub/private-4" || !bytes.Contains(n.Body, []byte(`"kind":"published","commit_id":1`)) {
+		t.Fatalf("notification %s to %s", n.Body, n.Path)
 	}
 	p := pubs[0]
 	if p.Path != "/events/pub/user-4/project-2/global" || p.EventID != "1" {
@@ -315,8 +324,8 @@ func TestAPICreateValidates(t *testing.T) {
 			t.Errorf("%s: status %d, want %d: %s", tt.name, resp.StatusCode, tt.status, body)
 		}
 	}
-	if n := len(fp.publications()); n != 1 {
-		t.Fatalf("%d publications, want 1 (only the created commit)", n)
+	if n := len(fp.publications()); n != 2 {
+		t.Fatalf("%d publications, want 2 (only the created commit and its notification)", n)
 	}
 }
 

@@ -76,21 +76,27 @@ func freePort(t *testing.T) int {
 
 // stack is the app behind Caddy on loopback.
 type stack struct {
-	base string // Caddy, e.g. http://127.0.0.1:41234
-	app  *testApp
+	base     string // Caddy, the page's origin, e.g. http://127.0.0.1:41234
+	internal string // Caddy's publisher and statistics site
+	app      *testApp
 }
 
 func startStack(t *testing.T, seed int) *stack {
 	t.Helper()
 	bin := caddyBinary(t)
-	caddyPort := freePort(t)
+	caddyPort, internalPort, tlsPort := freePort(t), freePort(t), freePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(caddyPort)
-	app := newTestApp(t, base+"/events/pub/", seed)
+	internal := "http://127.0.0.1:" + strconv.Itoa(internalPort)
+	app := newTestApp(t, internal+"/events/pub/", seed)
 
 	logs := &syncBuffer{}
 	cmd := exec.Command(bin, "run", "--config", "Caddyfile", "--adapter", "caddyfile")
 	cmd.Env = append(os.Environ(),
 		"COMMITS_PORT="+strconv.Itoa(caddyPort),
+		"COMMITS_INTERNAL_PORT="+strconv.Itoa(internalPort),
+		"COMMITS_TLS_PORT="+strconv.Itoa(tlsPort),
+		"XDG_DATA_HOME="+t.TempDir(), // Caddy's internal CA and certificates
+		"XDG_CONFIG_HOME="+t.TempDir(),
 		"COMMITS_APP="+strings.TrimPrefix(app.URL, "http://"),
 		"COMMITS_ADMIN=off",
 	)
@@ -135,7 +141,7 @@ func startStack(t *testing.T, seed int) *stack {
 			t.Fatalf("caddy did not come up:\n%s", logs)
 		}
 	}
-	return &stack{base: base, app: app}
+	return &stack{base: base, internal: internal, app: app}
 }
 
 // eventStream reads an EventSource stream: id and data of each event.
@@ -203,14 +209,14 @@ func (es *eventStream) next(t *testing.T) (string, Commit) {
 
 // waitSubscribed waits until the channel has a subscriber: the response
 // headers of a stream are sent before its subscription is made.
-func waitSubscribed(t *testing.T, base, channel string) {
+func waitSubscribed(t *testing.T, internal, channel string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var stats struct {
 			Subscribers int `json:"subscribers"`
 		}
-		resp, err := http.Get(base + "/events/stats/" + channel)
+		resp, err := http.Get(internal + "/events/stats/" + channel)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -259,7 +265,7 @@ func TestBehindCaddy(t *testing.T) {
 		project := openEventStream(t, s.base+"/events/ev/project-2", nil)
 		other := openEventStream(t, s.base+"/events/ev/user-4", nil)
 		for _, ch := range []string{"global", "user-3", "project-2", "user-4"} {
-			waitSubscribed(t, s.base, ch)
+			waitSubscribed(t, s.internal, ch)
 		}
 
 		c := createThroughCaddy(t, s.base, 3, 2, "Announce commits on three channels")
@@ -279,7 +285,7 @@ func TestBehindCaddy(t *testing.T) {
 			Channel        string `json:"channel"`
 			StoredMessages int    `json:"stored_messages"`
 		}
-		getJSON(t, s.base+"/events/stats/project-2", http.StatusOK, &stats)
+		getJSON(t, s.internal+"/events/stats/project-2", http.StatusOK, &stats)
 		if stats.Channel != "project-2" || stats.StoredMessages < 1 {
 			t.Fatalf("stats %+v", stats)
 		}
@@ -335,20 +341,26 @@ func TestBehindCaddy(t *testing.T) {
 		}
 	})
 
-	t.Run("only localhost may publish", func(t *testing.T) {
-		// 127.0.0.2 is loopback too, but not the address the publisher allows.
-		outside := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{
-			LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)},
-		}).DialContext}}
-		for client, want := range map[*http.Client]int{outside: http.StatusForbidden, http.DefaultClient: http.StatusOK} {
-			resp, err := client.Post(s.base+"/events/pub/global", "text/plain", strings.NewReader("not a commit"))
+	t.Run("publisher and statistics are not on the page's origin", func(t *testing.T) {
+		for _, path := range []string{"/events/stats/ALL", "/events/stats/", "/events/pub/global"} {
+			resp, err := http.Get(s.base + path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != want {
-				t.Fatalf("publish: status %d, want %d", resp.StatusCode, want)
+			if resp.StatusCode == http.StatusOK || strings.Contains(string(body), "channel") {
+				t.Fatalf("GET %s on the page's origin: %d %s", path, resp.StatusCode, body)
 			}
 		}
+		resp, err := http.Post(s.base+"/events/pub/global", "text/plain", strings.NewReader("not a commit"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			t.Fatal("published through the page's origin")
+		}
+		getJSON(t, s.internal+"/events/stats/global", http.StatusOK, nil)
 	})
 }

@@ -27,7 +27,7 @@ var webFiles embed.FS
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8000", "address to serve the app on (Caddy proxies to it)")
 	dbPath := flag.String("db", "commits.db", "SQLite database file (created if missing)")
-	publishURL := flag.String("publisher", "http://127.0.0.1:8081/events/pub/",
+	publishURL := flag.String("publisher", "http://127.0.0.1:8082/events/pub/",
 		"push stream publisher location; the channels path is appended (empty: do not publish)")
 	seed := flag.Int("seed", 0, "when the database is empty, fill it with this many made-up commits")
 	verbose := flag.Bool("v", false, "log debug messages")
@@ -88,15 +88,21 @@ func run(listen, dbPath, publishURL string, seed int, logger *slog.Logger) error
 	return nil
 }
 
-// NewHandler returns the app: the API under /api/v1/commit/ and the page
-// at / with its script and style under /static/.
+// NewHandler returns the app: the API under /api/v1/commit/, login under
+// /login, /logout and /api/v1/me, the subscription check forward_auth
+// asks (/auth/subscribe), and the page at / with its script and style
+// under /static/.
 func NewHandler(store *Store, pub *Publisher, logger *slog.Logger) (http.Handler, error) {
 	web, err := fs.Sub(webFiles, "web")
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	(&API{Store: store, Publisher: pub, Logger: logger}).Register(mux)
+	sessions := NewSessions()
+	sessions.Register(mux)
+	// forward_auth asks here before every subscription (Caddyfile).
+	mux.HandleFunc("GET /auth/subscribe", sessions.checkSubscription)
+	(&API{Store: store, Publisher: pub, Sessions: sessions, Logger: logger}).Register(mux)
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(web)))
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")

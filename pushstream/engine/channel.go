@@ -28,6 +28,7 @@ type Channel struct {
 	lastTime      int64
 	lastTag       int64
 	messages      []*Message
+	dropped       droppedMark
 	subs          []*subscription
 	inactiveUntil time.Time
 	deleted       bool
@@ -105,6 +106,8 @@ func (ch *Channel) removeSubscription(s *subscription) bool {
 func (ch *Channel) dropOldest(n int) []*Message {
 	dropped := make([]*Message, n)
 	copy(dropped, ch.messages[:n])
+	newest := dropped[n-1]
+	ch.dropped = droppedMark{ok: true, time: newest.Time, tag: newest.Tag}
 	clear(ch.messages[:n])
 	ch.messages = ch.messages[n:]
 	if len(ch.messages) == 0 {

@@ -34,7 +34,7 @@ type Engine interface {
 	// HasStoredMessages tells whether ch keeps at least one message.
 	HasStoredMessages(ch *Channel) bool
 	// Stored returns the stored messages of ch that sel picks, with the
-	// time and tag of ch's latest publish.
+	// time and tag of ch's latest publish, and sets sel.Gap.
 	Stored(ch *Channel, sel *Selection) (msgs []*Message, lastTime, lastTag int64)
 
 	// Publish adds a message to ch and queues it to its subscribers
@@ -49,8 +49,8 @@ type Engine interface {
 	// process is exiting.
 	Register() (*Subscriber, error)
 	// Subscribe subscribes sub to ch and returns the stored messages sel
-	// picks, chosen atomically with the subscription. It fails with
-	// ErrNoMemory.
+	// picks, chosen atomically with the subscription, and sets sel.Gap. It
+	// fails with ErrNoMemory.
 	Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Message, error)
 	// Unregister removes sub and every subscription it still has.
 	Unregister(sub *Subscriber)

@@ -10,6 +10,8 @@ const (
 	PingMessageID     = -1
 	DeletedMessageID  = -2
 	TimedOutMessageID = -3
+	// GapMessageID is the gap signal's message (docs/PROTOCOL.md §11).
+	GapMessageID = -4
 )
 
 // TimedOutMessageText is the text of the long-polling timed-out message.

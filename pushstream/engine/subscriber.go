@@ -93,7 +93,7 @@ func (s *Store) Unregister(sub *Subscriber) {
 
 // Subscribe subscribes sub to ch. With a selection it returns the selected
 // stored messages, chosen atomically with the subscription so that no
-// message falls between them. It fails with ErrNoMemory.
+// message falls between them, and sets sel.Gap. It fails with ErrNoMemory.
 func (s *Store) Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Message, error) {
 	if !s.reserve(subscriptionCost) {
 		return nil, ErrNoMemory
@@ -111,7 +111,7 @@ func (s *Store) Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Mess
 	}
 	var backlog []*Message
 	if sel != nil {
-		backlog = sel.pick(ch.messages)
+		backlog = sel.resolve(ch.messages, ch.dropped)
 	}
 	ch.addSubscription(sb)
 	now := s.now()

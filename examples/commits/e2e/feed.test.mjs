@@ -6,89 +6,22 @@
 // outage as the browser sees it, so that EventSource's own reconnection,
 // WebSocket reconnects and long-polling retries all run for real.
 //
-// Environment: COMMITS_URL (Caddy, default http://127.0.0.1:8081),
-// CHROMIUM (default /usr/bin/chromium), COMMITS_SCREENSHOT (default
+// Environment: as harness.mjs says, and COMMITS_SCREENSHOT (default
 // ../screenshot.png).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+	WAIT, launch, createCommit, apiIDs, pageIDs, assertFeed, waitForTop, openFeed as openFeedWith, scrollToBottom,
+} from './harness.mjs';
 
-const CADDY = (process.env.COMMITS_URL || 'http://127.0.0.1:8081').replace(/\/$/, '');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const SCREENSHOT = process.env.COMMITS_SCREENSHOT || fileURLToPath(new URL('../screenshot.png', import.meta.url));
-const WAIT = { timeout: 60_000 }; // a busy machine: be patient, assert no timing
-
-// CuttableProxy forwards TCP connections to Caddy until cut.
-class CuttableProxy {
-	constructor(target) {
-		this.target = new URL(target);
-		this.sockets = new Set();
-		this.down = false;
-		this.eventSourceRequests = []; // {path, lastEventId} of each /events/ev/ request seen
-	}
-
-	async start() {
-		this.server = net.createServer((client) => {
-			if (this.down) {
-				client.resetAndDestroy();
-				return;
-			}
-			const upstream = net.connect(Number(this.target.port), this.target.hostname);
-			for (const s of [client, upstream]) {
-				this.sockets.add(s);
-				s.on('close', () => this.sockets.delete(s));
-				s.on('error', () => { client.destroy(); upstream.destroy(); });
-			}
-			client.on('data', (chunk) => this.sniff(chunk));
-			client.pipe(upstream);
-			upstream.pipe(client);
-		});
-		await new Promise((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-		this.url = `http://127.0.0.1:${this.server.address().port}`;
-	}
-
-	// sniff notes the EventSource requests and their Last-Event-ID header, to
-	// tell the browser's own reconnection from the page's.
-	sniff(chunk) {
-		const head = chunk.toString('latin1');
-		const m = /^GET (\/events\/ev\/\S*) HTTP\/1\.1\r\n([\s\S]*?)\r\n\r\n/.exec(head);
-		if (!m) return;
-		const h = /^last-event-id:[ \t]*(.*)$/im.exec(m[2]);
-		this.eventSourceRequests.push({ path: m[1], lastEventId: h ? h[1].trim() : null });
-		if (process.env.DEBUG) console.log(`[proxy] ${Date.now() % 100000} GET ${m[1]} Last-Event-ID: ${h ? h[1] : '-'}`);
-	}
-
-	cut() {
-		if (process.env.DEBUG) console.log(`[proxy] ${Date.now() % 100000} cut`);
-		this.down = true;
-		for (const s of this.sockets) s.resetAndDestroy();
-	}
-
-	restore() {
-		this.down = false;
-	}
-
-	async stop() {
-		this.cut();
-		await new Promise((resolve) => this.server.close(resolve));
-	}
-}
 
 let browser;
 let proxy;
 
 before(async () => {
-	proxy = new CuttableProxy(CADDY);
-	await proxy.start();
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: [
-			'--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run',
-		],
-	});
+	({ browser, proxy } = await launch());
 });
 
 after(async () => {
@@ -96,72 +29,9 @@ after(async () => {
 	await proxy?.stop();
 });
 
-let seq = 0;
+const openFeed = (query) => openFeedWith(browser, proxy.url, query);
 
-const AUTHORS = { 1: 'ana', 2: 'bruno', 3: 'carla', 4: 'diego', 5: 'elisa' };
-
-async function createCommit(message, userID = 1, projectID = 1) {
-	const resp = await fetch(CADDY + '/api/v1/commit/', {
-		method: 'POST',
-		headers: { 'Content-Type': 'application/json' },
-		body: JSON.stringify({
-			message: `${message} (${++seq})`, author: AUTHORS[userID], user_id: userID, project_id: projectID,
-		}),
-	});
-	assert.equal(resp.status, 201, await resp.clone().text());
-	return (await resp.json()).id;
-}
-
-// apiIDs lists every commit id the API has for the query, newest first.
-async function apiIDs(filter = '') {
-	const ids = [];
-	for (let offset = 0; ; offset += 100) {
-		const resp = await fetch(`${CADDY}/api/v1/commit/?offset=${offset}&limit=100${filter}`);
-		assert.equal(resp.status, 200);
-		const page = await resp.json();
-		ids.push(...page.objects.map((c) => c.id));
-		if (page.meta.next === null) return ids;
-	}
-}
-
-const pageIDs = (page) => page.evaluate(() => window.feed.ids());
-
-// assertFeed checks that the page shows exactly the newest commits of the
-// API, newest first, each once (also in the DOM, not just in the page's map).
-async function assertFeed(page, filter = '') {
-	const ids = await pageIDs(page);
-	const dom = await page.$$eval('#commits > li', (lis) => lis.length);
-	assert.equal(dom, ids.length);
-	assert.equal(new Set(ids).size, ids.length, `duplicates on the page: ${ids}`);
-	const want = (await apiIDs(filter)).slice(0, ids.length);
-	assert.deepEqual(ids, want, 'the page must show the newest commits in order, none missing');
-	return ids;
-}
-
-async function waitForTop(page, ids) {
-	await page.waitForFunction((want) => {
-		const shown = window.feed.ids();
-		return want.every((id, i) => shown[i] === id);
-	}, ids, WAIT);
-}
-
-async function openFeed(query) {
-	const context = await browser.newContext({ viewport: { width: 1000, height: 820 } });
-	const page = await context.newPage();
-	const errors = [];
-	page.on('pageerror', (err) => errors.push(err.message));
-	if (process.env.DEBUG) page.on('console', (m) => console.log(`[page ${query}] ${m.text()}`));
-	await page.goto(`${proxy.url}/${query}`);
-	await page.waitForFunction(() => window.feed && window.feed.connected, null, WAIT);
-	await page.evaluate(() => { window.sameDocument = true; }); // gone if the page reloads
-	return { context, page, errors };
-}
-
-async function scrollToBottom(page) {
-	await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-}
-
-for (const transport of ['websocket', 'eventsource', 'longpolling']) {
+for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
 	test(`${transport}: endless scroll, live commits, no loss or duplicate across reconnects`, async (t) => {
 		const { context, page, errors } = await openFeed(`?transport=${transport}`);
 		try {

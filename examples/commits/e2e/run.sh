@@ -71,12 +71,21 @@ free_port() {
 
 if [ "$mode" = serve ]; then
 	port="${COMMITS_PORT:-8081}"
+	internal_port="${COMMITS_INTERNAL_PORT:-8082}"
+	tls_port="${COMMITS_TLS_PORT:-8443}"
 	app_port="${COMMITS_APP_PORT:-8000}"
 else
 	port="${COMMITS_PORT:-$(free_port)}"
+	internal_port="${COMMITS_INTERNAL_PORT:-$(free_port)}"
+	tls_port="${COMMITS_TLS_PORT:-$(free_port)}"
 	app_port="${COMMITS_APP_PORT:-$(free_port)}"
+	# Stored messages expire quickly, so that the tests see the gap signal:
+	# a page away for longer than this is told and refetches from the API.
+	export COMMITS_MESSAGE_TTL="${COMMITS_MESSAGE_TTL:-15s}"
 fi
 base="http://127.0.0.1:$port"
+internal="http://127.0.0.1:$internal_port"
+tls="https://localhost:$tls_port"
 
 echo "building caddy and the app..."
 caddy="${CADDY_BIN:-}"
@@ -87,10 +96,11 @@ fi
 (cd "$example" && go build -o "$work/commits" .)
 
 "$work/commits" -listen "127.0.0.1:$app_port" -db "$work/commits.db" -seed 60 \
-	-publisher "$base/events/pub/" >"$work/app.log" 2>&1 &
+	-publisher "$internal/events/pub/" >"$work/app.log" 2>&1 &
 pids+=($!)
 
-COMMITS_PORT="$port" COMMITS_APP="127.0.0.1:$app_port" COMMITS_ADMIN=off \
+XDG_DATA_HOME="$work/data" XDG_CONFIG_HOME="$work/config" \
+	COMMITS_PORT="$port" COMMITS_INTERNAL_PORT="$internal_port" COMMITS_TLS_PORT="$tls_port" COMMITS_APP="127.0.0.1:$app_port" COMMITS_ADMIN=off \
 	"$caddy" run --config "$example/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 &
 pids+=($!)
 
@@ -115,8 +125,10 @@ fi
 
 if [ "$mode" = serve ]; then
 	echo "the commits example runs on http://localhost:$port/ (Ctrl-C stops it)"
-	echo "  transports: http://localhost:$port/?transport=websocket|eventsource|longpolling"
-	echo "  browser tests against it: (cd $e2e && npm ci && COMMITS_URL=$base npm test)"
+	echo "  transports: http://localhost:$port/?transport=websocket|eventsource|longpolling|stream"
+	echo "  over HTTPS (HTTP/2, Caddy's internal CA): $tls/"
+	echo "  publisher and statistics (loopback only): $internal/events/stats/ALL"
+	echo "  browser tests against it: (cd $e2e && npm ci && COMMITS_URL=$base COMMITS_INTERNAL_URL=$internal COMMITS_TLS_URL=$tls npm test)"
 	# Until Ctrl-C, or until one of the two stops by itself.
 	wait -n "${pids[@]}"
 	echo "a process stopped" >&2
@@ -126,4 +138,4 @@ fi
 
 cd "$e2e"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
-COMMITS_URL="$base" node --test --test-concurrency=1 feed.test.mjs
+COMMITS_URL="$base" COMMITS_INTERNAL_URL="$internal" COMMITS_TLS_URL="$tls" node --test --test-concurrency=1 feed.test.mjs private.test.mjs gap.test.mjs tls.test.mjs

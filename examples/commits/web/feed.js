@@ -4,8 +4,8 @@
 // URL query:
 //   ?user=<id> or ?project=<id>   one user's or project's commits (default: all,
 //                                 on channel "global")
-//   ?transport=websocket|eventsource|longpolling   (default: the first the
-//                                 browser has, in that order)
+//   ?transport=websocket|eventsource|longpolling|stream   (default: the first
+//                                 the browser has, in that order; push.js)
 //
 // Resuming without losing or repeating a commit: the page remembers where
 // its subscription stands and asks the push stream module for what came
@@ -18,16 +18,20 @@
 //   * EventSource: the browser's own reconnection sends Last-Event-ID; when
 //     the page reconnects itself it passes ?last_event_id= instead;
 //   * long polling: If-Modified-Since / If-None-Match with the Last-Modified
-//     and Etag of the last answer.
+//     and Etag of the last answer;
+//   * the stream: the same query as WebSocket.
 // Whatever is delivered twice (a margin, a race with a list page) is dropped
-// by commit id.
+// by commit id. When the server no longer has everything after the page's
+// position (the messages expired or were trimmed while the page was away),
+// its gap signal says so before anything else, and the page fetches the
+// newest commits from the API and merges them (refetchNewest).
 (function () {
 	'use strict';
 
 	const PAGE_SIZE = 20;
 	const RESUME_MARGIN_MS = 5000;
 	const RETRY_DELAYS_MS = [300, 1000, 2000, 5000];
-	const TRANSPORTS = ['websocket', 'eventsource', 'longpolling'];
+	const TRANSPORTS = ['websocket', 'eventsource', 'longpolling', 'stream'];
 	const AUTHORS = { 1: 'ana', 2: 'bruno', 3: 'carla', 4: 'diego', 5: 'elisa' };
 	const PROJECTS = 3;
 
@@ -48,7 +52,7 @@
 	// Where the subscription stands (see the comment at the top).
 	const position = { since: '', eventId: '', lastModified: '', etag: '' };
 
-	const stats = { pages: 0, messages: 0, duplicates: 0, reconnects: 0 };
+	const stats = { pages: 0, messages: 0, duplicates: 0, reconnects: 0, gaps: 0, refetches: 0, refetchErrors: 0 };
 
 	// ---- the list -------------------------------------------------------
 
@@ -111,6 +115,12 @@
 		li.append(body);
 
 		li.append(el('code', 'sha', (c.sha || '').slice(0, 7)));
+		// Starring notifies the author on their private channel (inbox.js).
+		const star = el('button', 'star', '☆');
+		star.type = 'button';
+		star.title = 'star this commit';
+		star.dataset.commit = String(c.id);
+		li.append(star);
 		return li;
 	}
 
@@ -179,147 +189,47 @@
 		for (const t of list.querySelectorAll('time')) t.textContent = ago(Date.parse(t.dateTime));
 	}, 30000);
 
-	// ---- the subscription -----------------------------------------------
+	// ---- a gap: the server no longer has what the page missed ------------
 
-	function channelPath(prefix) {
-		return prefix + encodeURIComponent(scope.channel);
-	}
-
-	// resumeQuery tells the WebSocket and EventSource locations where to
-	// start (their Caddyfile maps these query arguments to last_event_id,
-	// last_received_message_time and last_received_message_tag).
-	function resumeQuery() {
-		if (position.eventId) return '?last_event_id=' + encodeURIComponent(position.eventId);
-		if (position.since) return '?since=' + encodeURIComponent(position.since) + '&tag=0';
-		return '';
-	}
-
-	function websocketTransport(h) {
-		let ws = null;
-		return {
-			open() {
-				const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-				const sock = new WebSocket(scheme + location.host + channelPath('/events/ws/') + resumeQuery());
-				sock.onopen = () => {
-					h.opened();
-					h.answered();
-				};
-				sock.onmessage = (e) => h.message(e.data, '');
-				sock.onclose = () => {
-					if (ws !== sock) return;
-					ws = null;
-					h.closed();
-				};
-				ws = sock;
-			},
-			close() {
-				const sock = ws;
-				ws = null;
-				if (sock) sock.close();
-			},
-		};
-	}
-
-	function eventSourceTransport(h) {
-		let es = null;
-		return {
-			open() {
-				const src = new EventSource(channelPath('/events/ev/') + resumeQuery());
-				src.onopen = () => {
-					h.opened();
-					h.answered();
-				};
-				src.onmessage = (e) => h.message(e.data, e.lastEventId);
-				src.onerror = () => {
-					if (es !== src) return;
-					if (src.readyState === EventSource.CLOSED) {
-						// The browser gave up: reconnect ourselves, with
-						// ?last_event_id= since a page cannot set the header.
-						es = null;
-						h.closed();
-					} else {
-						// The browser reconnects by itself and sends
-						// Last-Event-ID: <id of the last event it got>.
-						h.interrupted();
-					}
-				};
-				es = src;
-			},
-			close() {
-				const src = es;
-				es = null;
-				if (src) src.close();
-			},
-		};
-	}
-
-	function longPollingTransport(h) {
-		let ctrl = null;
-		async function poll(c) {
-			h.opened();
-			while (ctrl === c) {
-				const headers = {};
-				const since = position.lastModified || position.since;
-				if (since) {
-					headers['If-Modified-Since'] = since;
-					headers['If-None-Match'] = position.lastModified ? (position.etag || 'W/0') : 'W/0';
+	// refetchNewest merges the newest commits from the API after a gap: page
+	// after page from the newest, until a page holds a commit the page
+	// already shows (so the list stays one unbroken run of the newest
+	// commits, which keeps loadPage's offsets right) or history ends.
+	async function refetchNewest() {
+		while (loading) await new Promise((r) => setTimeout(r, 50));
+		loading = true;
+		try {
+			for (let offset = 0; ; offset += PAGE_SIZE) {
+				const url = '/api/v1/commit/?offset=' + offset + '&limit=' + PAGE_SIZE + scope.filter;
+				const resp = await fetch(url, { cache: 'no-store' });
+				if (!resp.ok) throw new Error('HTTP ' + resp.status);
+				const page = await resp.json();
+				if (offset === 0 && !position.eventId) {
+					// Resume from this list, not from the point that had a gap.
+					const served = Date.parse(resp.headers.get('Date') || '') || Date.now();
+					position.since = new Date(served - RESUME_MARGIN_MS).toUTCString();
 				}
-				let resp;
-				let text = '';
-				try {
-					resp = await fetch(channelPath('/events/lp/'), { headers, cache: 'no-store', signal: c.signal });
-					if (resp.status === 200) text = await resp.text();
-				} catch (err) {
-					if (ctrl !== c) return;
-					ctrl = null;
-					h.closed();
-					return;
+				let overlap = false;
+				for (const c of page.objects) {
+					if (shown.has(c.id)) overlap = true;
+					else addCommit(c, true);
 				}
-				if (ctrl !== c) return;
-				if (resp.status === 200 || resp.status === 304) h.answered();
-				if (resp.status === 200) {
-					// One answer may carry several messages (all those stored
-					// after our position), one per line (message_template
-					// "~text~\n"). Take the position only after handling them.
-					for (const line of text.split('\n')) {
-						if (line.trim()) h.message(line, '');
-					}
-					position.lastModified = resp.headers.get('Last-Modified') || position.lastModified;
-					position.etag = resp.headers.get('Etag') || position.etag;
-				} else if (resp.status !== 304) {
-					// 304: the wait timed out with nothing new; ask again from
-					// the same position. Anything else: back off and retry.
-					ctrl = null;
-					h.closed();
-					return;
-				}
+				if (overlap || page.meta.next === null) break;
 			}
+			stats.refetches++;
+		} catch (err) {
+			// The next gap or reload tries again; the live feed goes on.
+			stats.refetchErrors++;
+		} finally {
+			loading = false;
 		}
-		return {
-			open() {
-				const c = new AbortController();
-				ctrl = c;
-				poll(c);
-			},
-			close() {
-				const c = ctrl;
-				ctrl = null;
-				if (c) c.abort();
-			},
-		};
 	}
 
-	const makers = { websocket: websocketTransport, eventsource: eventSourceTransport, longpolling: longPollingTransport };
-
-	function supported(name) {
-		if (name === 'websocket') return 'WebSocket' in window;
-		if (name === 'eventsource') return 'EventSource' in window;
-		return 'fetch' in window;
-	}
+	// ---- the subscription -----------------------------------------------
 
 	// In automatic mode a transport that never manages to open (a proxy
 	// that drops WebSocket upgrades, say) gives way to the next one.
-	const candidates = TRANSPORTS.includes(requested) ? [requested] : TRANSPORTS.filter(supported);
+	const candidates = TRANSPORTS.includes(requested) ? [requested] : TRANSPORTS.filter(PushTransports.supported);
 
 	let current = null;
 	let currentName = '';
@@ -358,6 +268,18 @@
 			clearTimeout(retryTimer);
 			retryTimer = setTimeout(reopen, delay);
 		},
+		refused() {
+			open = false;
+			setStatus('offline', 'refused · ' + currentName);
+		},
+		gap() {
+			// Messages the page missed are gone from the server: whatever
+			// comes next on this connection is newer, and the API has the
+			// rest. The next resume starts from the refetched list.
+			stats.gaps++;
+			position.eventId = '';
+			refetchNewest();
+		},
 		message(text, eventId) {
 			let c;
 			try {
@@ -375,7 +297,7 @@
 	function use(name) {
 		currentName = name;
 		everOpened = false;
-		current = makers[name](handlers);
+		current = PushTransports.make(name, scope.channel, position, handlers);
 	}
 
 	function reopen() {
