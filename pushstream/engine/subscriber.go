@@ -75,6 +75,7 @@ func (s *Store) Unregister(sub *Subscriber) {
 		removed := sb.ch.removeSubscription(sb)
 		sb.ch.mu.Unlock()
 		if removed {
+			s.counters.subscriptions.Add(-1)
 			s.release(subscriptionCost)
 			s.emit(EventClientUnsubscribed, sb.ch.ID)
 		}
@@ -111,6 +112,7 @@ func (s *Store) Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Mess
 		backlog = sel.pick(ch.messages)
 	}
 	ch.addSubscription(sb)
+	s.counters.subscriptions.Add(1)
 	ch.inactiveUntil = s.now().Add(settings.ChannelInactivityTime)
 	sub.mu.Lock()
 	sub.subs = append(sub.subs, sb)
@@ -161,22 +163,23 @@ func (sub *Subscriber) Live() int {
 }
 
 // enqueue hands a message to sub without blocking; a full queue ends sub
-// as slow. The caller holds the channel's lock; if enqueue returns true it
-// must call sub.wake once that lock is released.
-func (sub *Subscriber) enqueue(d Delivery) (wake bool) {
+// as slow. It reports whether d was queued. The caller holds the
+// channel's lock; if wake is true it must call sub.wake once that lock is
+// released.
+func (sub *Subscriber) enqueue(d Delivery) (queued, wake bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.end != EndNone {
-		return false
+		return false, false
 	}
 	if len(sub.queue) >= MaxQueuedDeliveries {
 		sub.end = EndSlow
 		clear(sub.queue)
 		sub.queue = sub.queue[:0]
 		sub.store.slowClosed.Add(1)
-		return sub.signal()
+		return false, sub.signal()
 	}
-	return sub.push(d)
+	return true, sub.push(d)
 }
 
 // push appends d and signals the owner; sub.mu must be held. It returns
