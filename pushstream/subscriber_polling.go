@@ -42,15 +42,18 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 		return
 	}
 
-	sub, _, rerr := h.subscribe(channels, refs, nil)
+	sub, _, rerr := h.subscribe(channels, refs, nil, ModeLongPolling)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
 	}
-	defer h.store.Unregister(sub)
+	defer h.unsubscribe(sub, ModeLongPolling)
+	reason := endClientGone
+	defer func() { h.logEnd(reason) }()
 	// A message stored between the first look and the subscription is
 	// answered at once rather than missed.
 	if msgs, pos = h.collect(channels, refs, sel); len(msgs) > 0 {
+		reason = endAnswered
 		h.writePollAnswer(w, pos, callback, msgs)
 		return
 	}
@@ -66,14 +69,17 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 		case <-r.Context().Done():
 			return
 		case <-ttlC:
+			reason = endTTL
 			h.writeTimedOut(w, callback)
 			return
 		case <-sub.Notify():
 			batch, end := sub.Take()
 			if len(batch) > 0 {
+				reason = endAnswered
 				msg := batch[0].Msg
 				pos := pollPosition{time: msg.Time, tag: msg.Tag}
 				if batch[0].Deleted {
+					reason = endDeleted
 					pos = pollPosition{time: time.Now().Unix(), tag: 0}
 				}
 				h.writePollAnswer(w, pos, callback, []*engine.Message{msg})
@@ -81,9 +87,11 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 			}
 			switch end {
 			case engine.EndShutdown:
+				reason = endShutdown
 				h.writeTimedOut(w, callback)
 				return
 			case engine.EndSlow:
+				reason = endSlowQueue
 				return
 			}
 		}
