@@ -3,6 +3,7 @@ package pushstream
 import (
 	"reflect"
 	"strings"
+	"time"
 	"unicode"
 
 	"go.uber.org/zap"
@@ -23,9 +24,18 @@ func settingsChanges(old, new engine.Settings) []zap.Field {
 		if reflect.DeepEqual(a, b) {
 			continue
 		}
-		fields = append(fields, zap.Any(settingName(t.Field(i).Name), map[string]any{"from": a, "to": b}))
+		fields = append(fields, zap.Any(settingName(t.Field(i).Name), map[string]any{"from": loggable(a), "to": loggable(b)}))
 	}
 	return fields
+}
+
+// loggable spells durations as Caddy's configuration does (5m0s), not
+// in nanoseconds.
+func loggable(v any) any {
+	if d, ok := v.(time.Duration); ok {
+		return d.String()
+	}
+	return v
 }
 
 // settingName turns a Go field name into the option's snake_case name:
