@@ -18,10 +18,10 @@ func init() {
 	caddy.RegisterModule(DashboardHandler{})
 }
 
-// DefaultDashboardStatisticsURL is where the dashboard lists channels
+// defaultDashboardStatisticsURL is where the dashboard lists channels
 // unless configured: the statistics location of the examples, asked for
 // every channel.
-const DefaultDashboardStatisticsURL = "/channels-stats?id=ALL"
+const defaultDashboardStatisticsURL = "/channels-stats?id=ALL"
 
 // DashboardHandler is the `push_stream_dashboard` handler: a page, embedded
 // in the plugin, that shows the channels and the store's figures live.
@@ -61,7 +61,7 @@ func (h *DashboardHandler) Provision(ctx caddy.Context) error {
 	}
 	h.store = app.Engine()
 	if h.StatisticsURL == "" {
-		h.StatisticsURL = DefaultDashboardStatisticsURL
+		h.StatisticsURL = defaultDashboardStatisticsURL
 	}
 	return nil
 }
