@@ -5,34 +5,81 @@
 // subscribers come and messages are published.
 //
 // Environment: DASHBOARD_BASE (Caddy, default http://127.0.0.1:8080),
-// CHROMIUM (default /usr/bin/chromium), DASHBOARD_SCREENSHOT (a path: take
-// the README's screenshot there).
-import { test, before, after } from 'node:test';
+// DASHBOARD_BROWSERS (comma-separated, default chromium; firefox drives
+// Debian's firefox-esr over WebDriver BiDi, bidi.mjs), CHROMIUM (default
+// /usr/bin/chromium), FIREFOX (default /usr/bin/firefox-esr),
+// DASHBOARD_SCREENSHOT (a path: Chromium takes the README's screenshot
+// there).
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
+import { BiDiFirefox } from './bidi.mjs';
 
 const BASE = (process.env.DASHBOARD_BASE || 'http://127.0.0.1:8080').replace(/\/$/, '');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
+const BROWSERS = (process.env.DASHBOARD_BROWSERS || 'chromium').split(',').map((b) => b.trim()).filter(Boolean);
 const SCREENSHOT = process.env.DASHBOARD_SCREENSHOT || '';
 const WAIT = { timeout: 60_000 }; // a busy machine: be patient, assert no timing
 
-let browser;
+const closers = [];
 const subscribers = [];
 
-before(async () => {
-	browser = await chromium.launch({
+after(async () => {
+	for (const s of subscribers) s.abort();
+	for (const close of closers) await close();
+});
+
+// A driver is what the test needs of a browser tab: go to a URL, wait for
+// a JavaScript expression to hold, evaluate one. chromiumDriver drives
+// Chromium through playwright-core and also reports requests to other
+// origins and takes screenshots; firefoxDriver drives Firefox over BiDi.
+async function chromiumDriver() {
+	const browser = await chromium.launch({
 		executablePath: CHROMIUM,
 		args: [
 			'--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
 			'--disable-component-update', '--disable-sync', '--no-first-run',
 		],
 	});
-});
+	closers.push(() => browser.close());
+	const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
+	const foreign = [];
+	page.on('request', (req) => {
+		if (!req.url().startsWith(BASE + '/')) foreign.push(req.url());
+	});
+	const errors = [];
+	page.on('pageerror', (err) => errors.push(String(err)));
+	page.on('console', (msg) => {
+		if (msg.type() === 'error') errors.push(msg.text());
+	});
+	// Expressions go to the page as functions: Playwright evaluates a
+	// string with eval, which the dashboard's Content-Security-Policy forbids.
+	const fn = (expr) => new Function(`return (${expr});`);
+	return {
+		goto: (url) => page.goto(url),
+		waitFor: (expr) => page.waitForFunction(fn(expr), null, WAIT),
+		evaluate: (expr) => page.evaluate(fn(expr)),
+		errors: () => errors,
+		foreign: () => foreign,
+		screenshot: (file) => page.screenshot({ path: file, fullPage: true }),
+	};
+}
 
-after(async () => {
-	for (const s of subscribers) s.abort();
-	await browser?.close();
-});
+async function firefoxDriver() {
+	const ff = await BiDiFirefox.launch(FIREFOX);
+	closers.push(() => ff.close());
+	return {
+		goto: (url) => ff.goto(url),
+		waitFor: (expr) => ff.waitFor(expr, WAIT.timeout),
+		evaluate: (expr) => ff.evaluate(expr),
+		errors: () => ff.errors(),
+		foreign: () => [],
+		screenshot: null,
+	};
+}
+
+const drivers = { chromium: chromiumDriver, firefox: firefoxDriver };
 
 // subscribe opens a streaming subscriber on the channels of path and
 // resolves once its response head arrived; the stream stays open until
@@ -55,37 +102,32 @@ async function publish(id, text) {
 	assert.equal(res.status, 200, `publish to ${id}`);
 }
 
-// number reads a figure the page shows, such as "1,234".
-async function number(page, id) {
-	return Number((await page.textContent('#' + id)).replace(/[^0-9]/g, ''));
+// figure is the expression of a number the page shows, such as "1,234".
+const figure = (id) => `Number(document.getElementById(${JSON.stringify(id)}).textContent.replace(/[^0-9]/g, ''))`;
+// row is the expression of the table row of a channel, or null.
+const row = (id) => `document.querySelector('tr[data-channel=' + ${JSON.stringify(JSON.stringify(id))} + ']')`;
+// search is the expression that types text into the search box.
+const search = (text) => `(() => { const s = document.getElementById('search'); s.value = ${JSON.stringify(text)}; s.dispatchEvent(new Event('input')); return true; })()`;
+
+for (const name of BROWSERS) {
+	test(`${name}: the dashboard moves live as subscribers come and messages are published`, async () => {
+		assert.ok(drivers[name], `unknown browser ${name}`);
+		await dashboardMoves(await drivers[name](), name === 'chromium' ? SCREENSHOT : '');
+	});
 }
 
-test('the dashboard moves live as subscribers come and messages are published', async () => {
-	const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
-	const foreign = [];
-	page.on('request', (req) => {
-		if (!req.url().startsWith(BASE + '/')) foreign.push(req.url());
-	});
-	const errors = [];
-	page.on('pageerror', (err) => errors.push(String(err)));
-	page.on('console', (msg) => {
-		if (msg.type() === 'error') errors.push(msg.text());
-	});
-
-	await page.goto(BASE + '/dashboard');
+async function dashboardMoves(tab, screenshot) {
+	await tab.goto(BASE + '/dashboard');
 	// The events channel is followed: the state reads "live".
-	await page.waitForFunction(() => document.getElementById('state').textContent === 'live', null, WAIT);
-	const published0 = await number(page, 'published');
-	const deliveries0 = await number(page, 'deliveries');
+	await tab.waitFor(`document.getElementById('state').textContent === 'live'`);
+	const published0 = await tab.evaluate(figure('published'));
+	const deliveries0 = await tab.evaluate(figure('deliveries'));
 
 	// A new channel with two subscribers appears without a reload.
-	const id = `dash_${Date.now()}`;
+	const id = `dash_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
 	await subscribe(id);
 	await subscribe(`${id}/news`);
-	await page.waitForFunction((id) => {
-		const row = document.querySelector(`tr[data-channel="${id}"]`);
-		return row && row.children[1].textContent === '2';
-	}, id, WAIT);
+	await tab.waitFor(`${row(id)}?.children[1].textContent === '2'`);
 
 	// Messages move the totals, the row and the rate charts.
 	let publishing = true;
@@ -97,34 +139,25 @@ test('the dashboard moves live as subscribers come and messages are published', 
 		}
 	})();
 	try {
-		await page.waitForFunction(() => Number(document.getElementById('publish-rate').textContent.replace(/[^0-9]/g, '')) > 0, null, WAIT);
-		await page.waitForFunction(() => Number(document.getElementById('delivery-rate').textContent.replace(/[^0-9]/g, '')) > 0, null, WAIT);
+		await tab.waitFor(`${figure('publish-rate')} > 0`);
+		await tab.waitFor(`${figure('delivery-rate')} > 0`);
 	} finally {
 		publishing = false;
 		await publisher;
 	}
-	await page.waitForFunction(([id, sent]) => {
-		const row = document.querySelector(`tr[data-channel="${id}"]`);
-		return row && row.children[3].textContent.replace(/[^0-9]/g, '') === String(sent);
-	}, [id, sent], WAIT);
-	await page.waitForFunction(([pub, del, sent]) => {
-		const n = (id) => Number(document.getElementById(id).textContent.replace(/[^0-9]/g, ''));
-		return n('published') >= pub + sent && n('deliveries') >= del + 2 * sent;
-	}, [published0, deliveries0, sent], WAIT);
-	assert.ok(await number(page, 'memory') > 0, 'memory used is shown');
-	assert.match(await page.textContent('#memory-limit'), /of 32\.0 MiB/);
+	await tab.waitFor(`${row(id)}?.children[3].textContent.replace(/[^0-9]/g, '') === '${sent}'`);
+	await tab.waitFor(`${figure('published')} >= ${published0 + sent} && ${figure('deliveries')} >= ${deliveries0 + 2 * sent}`);
+	assert.ok(await tab.evaluate(figure('memory')) > 0, 'memory used is shown');
+	assert.match(await tab.evaluate(`document.getElementById('memory-limit').textContent`), /of 32\.0 MiB/);
 
 	// The search box narrows the list.
-	await page.fill('#search', id);
-	await page.waitForFunction((id) => {
-		const rows = [...document.querySelectorAll('#rows tr')];
-		return rows.length === 1 && rows[0].dataset.channel === id;
-	}, id, WAIT);
-	await page.fill('#search', 'no channel is called this');
-	await page.waitForSelector('#empty:not([hidden])', WAIT);
-	await page.fill('#search', '');
+	await tab.evaluate(search(id));
+	await tab.waitFor(`(() => { const rows = [...document.querySelectorAll('#rows tr')]; return rows.length === 1 && rows[0].dataset.channel === ${JSON.stringify(id)}; })()`);
+	await tab.evaluate(search('no channel is called this'));
+	await tab.waitFor(`!document.getElementById('empty').hidden`);
+	await tab.evaluate(search(''));
 
-	if (SCREENSHOT) {
+	if (screenshot) {
 		// Some traffic for the charts: 20 seconds of a rate that swells and
 		// ebbs, over a few channels.
 		const channels = [['news', 3], ['sports', 1], ['chat-lobby', 2]];
@@ -136,15 +169,13 @@ test('the dashboard moves live as subscribers come and messages are published', 
 			for (let i = 0; i < burst; i++) await publish(channels[(tick + i) % channels.length][0], `update ${tick}.${i}`);
 			await new Promise((r) => setTimeout(r, 250));
 		}
-		await page.waitForFunction(() => document.querySelector('tr[data-channel="chat-lobby"]'), null, WAIT);
-		await page.fill('#search', '');
-		await page.screenshot({ path: SCREENSHOT, fullPage: true });
+		await tab.waitFor(`!!${row('chat-lobby')}`);
+		await tab.screenshot(screenshot);
 	}
 
-	assert.deepEqual(foreign, [], 'the page fetches nothing from anywhere else');
-	assert.deepEqual(errors, [], 'no script errors');
-	await page.close();
-});
+	assert.deepEqual(tab.foreign(), [], 'the page fetches nothing from anywhere else');
+	assert.deepEqual(tab.errors(), [], 'no script errors');
+}
 
 test('the page may load nothing from elsewhere; /health answers a load balancer', async () => {
 	const res = await fetch(BASE + '/dashboard');

@@ -77,4 +77,4 @@ node -e '
 
 cd "$e2e"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
-DASHBOARD_BASE="$base" node --test --test-concurrency=1 dashboard.test.mjs
+DASHBOARD_BASE="$base" node --experimental-websocket --test --test-concurrency=1 dashboard.test.mjs
