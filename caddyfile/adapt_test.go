@@ -144,6 +144,12 @@ const adaptOrderCaddyfile = `:8080 {
 	push_stream_subscriber @sub {
 		channels_path {re.sub.1}
 	}
+
+	@dashboard path /dashboard
+	push_stream_dashboard @dashboard
+
+	@health path /healthz
+	push_stream_health @health
 }
 `
 
@@ -181,15 +187,15 @@ func adaptRouteOrder(t *testing.T) []string {
 	return order
 }
 
-// TestCaddyfileDirectivesBeforeReverseProxy: the four directives carry a
+// TestCaddyfileDirectivesBeforeReverseProxy: the directives carry a
 // directive order before reverse_proxy, so a site needs neither an `order`
 // option nor a `route` block (docs/CONFIGURATION.md, Handler directives).
 func TestCaddyfileDirectivesBeforeReverseProxy(t *testing.T) {
 	order := adaptRouteOrder(t)
-	if len(order) != 5 {
-		t.Fatalf("want 5 routes, got %q", order)
+	if len(order) != 7 {
+		t.Fatalf("want 7 routes, got %q", order)
 	}
-	if order[4] != "reverse_proxy" {
+	if order[6] != "reverse_proxy" {
 		t.Fatalf("reverse_proxy is not last: %q", order)
 	}
 	for _, want := range []string{
@@ -197,9 +203,11 @@ func TestCaddyfileDirectivesBeforeReverseProxy(t *testing.T) {
 		"push_stream_subscriber {http.regexp.ws.1}",
 		"push_stream_publisher {http.regexp.pub.1}",
 		"push_stream_channels_statistics {http.regexp.stats.1}",
+		"push_stream_dashboard",
+		"push_stream_health",
 	} {
 		found := false
-		for _, got := range order[:4] {
+		for _, got := range order[:6] {
 			found = found || got == want
 		}
 		if !found {
@@ -217,7 +225,7 @@ const adaptOrderChildEnv = "PUSHSTREAM_ADAPT_ORDER_CHILD"
 // not change between runs, or `caddy adapt` gives different JSON (and
 // different routing when matchers overlap) from one run to the next. The
 // golden files expect the docs/CONFIGURATION.md listing order: subscriber,
-// websocket, publisher, statistics.
+// websocket, publisher, statistics, dashboard, health.
 func TestCaddyfileDirectiveOrderStable(t *testing.T) {
 	if os.Getenv(adaptOrderChildEnv) != "" {
 		os.Stdout.WriteString("ORDER: " + strings.Join(adaptRouteOrder(t), ", ") + "\n")
@@ -227,8 +235,8 @@ func TestCaddyfileDirectiveOrderStable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("finding the test binary: %v", err)
 	}
-	// Go randomizes map order per process: if the four directives came out
-	// of a map, five processes would agree only by a chance of 1 in 24^4.
+	// Go randomizes map order per process: if the directives came out of a
+	// map, five processes would agree only by a tiny chance.
 	seen := map[string]int{}
 	for range 5 {
 		cmd := exec.Command(exe, "-test.run=^TestCaddyfileDirectiveOrderStable$", "-test.count=1")

@@ -1,6 +1,6 @@
 // Package caddyfile turns the push stream Caddyfile syntax (docs/CONFIGURATION.md)
 // into the JSON of the pushstream modules: the `push_stream` global option
-// and the four handler directives. It holds no runtime logic.
+// and the handler directives. It holds no runtime logic.
 package caddyfile
 
 import (
@@ -29,6 +29,8 @@ func init() {
 		{"push_stream_websocket", parseWebSocket},
 		{"push_stream_publisher", parsePublisher},
 		{"push_stream_channels_statistics", parseStatistics},
+		{"push_stream_dashboard", parseDashboard},
+		{"push_stream_health", parseHealth},
 	}
 	for _, d := range directives {
 		httpcaddyfile.RegisterHandlerDirective(d.name, d.parse)

@@ -76,6 +76,7 @@ type App struct {
 	store    *engine.Store
 	settings engine.Settings
 	logger   *zap.Logger
+	flusher  *operatorLogFlusher
 }
 
 // CaddyModule returns the Caddy module information.
@@ -108,6 +109,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("loading push stream store: %w", err)
 	}
 	a.store = val.(storeHolder).store
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		if err := registerMetrics(reg); err != nil {
+			return fmt.Errorf("registering push stream metrics: %w", err)
+		}
+	}
 
 	eventsApp, err := ctx.App("events")
 	if err != nil {
@@ -183,12 +189,17 @@ func (a *App) Validate() error {
 // Start applies this config's store-wide settings: a config that failed
 // to provision never changes the running store.
 func (a *App) Start() error {
+	a.beginOperating()
 	a.store.Apply(a.settings)
 	return nil
 }
 
-// Stop does nothing: the store and its subscribers outlive a reload.
-func (a *App) Stop() error { return nil }
+// Stop stops the operator log's flusher; the store and its subscribers
+// outlive a reload.
+func (a *App) Stop() error {
+	a.endOperating()
+	return nil
+}
 
 // Cleanup releases this config's reference to the store.
 func (a *App) Cleanup() error {

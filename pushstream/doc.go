@@ -1,6 +1,8 @@
 // Package pushstream is the nginx push stream module rebuilt for Caddy:
 // the Caddy modules that speak its wire protocol, the `push_stream` app
-// and the subscriber, publisher and statistics HTTP handlers.
+// and the subscriber, publisher and statistics HTTP handlers; and for
+// operators, the Prometheus metrics, the operator log, the health check
+// and the dashboard (README.md, "Operating it").
 //
 // The plugin has four layers, each a package importing only those below
 // it (doc_test.go checks this):

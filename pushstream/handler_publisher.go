@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -48,6 +50,7 @@ type PublisherHandler struct {
 	MaxBodySize int64 `json:"max_body_size,omitempty"`
 
 	store   engine.Engine
+	logger  *zap.Logger
 	admin   bool
 	methods string
 }
@@ -79,6 +82,7 @@ func (h *PublisherHandler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	h.store = app.Engine()
+	h.logger = ctx.Logger()
 	mode, err := ParsePublisherMode(h.Mode)
 	if err != nil {
 		return err
@@ -122,17 +126,18 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 		return nil
 	}
 	if publish && r.ContentLength > h.MaxBodySize {
+		rejectPublish(rejectedLimits)
 		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
 		return nil
 	}
 	refs := channelRefs(r, h.ChannelsPath)
 	if len(refs) == 0 {
-		writeHeaderOnly(w, http.StatusBadRequest, explainNoChannel)
+		h.refuse(w, publish, &requestError{http.StatusBadRequest, explainNoChannel})
 		return nil
 	}
 	channels, rerr := h.channels(refs, publish, r.Method != http.MethodGet)
 	if rerr != nil {
-		writeHeaderOnly(w, rerr.status, rerr.explain)
+		h.refuse(w, publish, rerr)
 		return nil
 	}
 	switch {
@@ -195,14 +200,38 @@ func writeBodyError(w http.ResponseWriter, err error) {
 	writeHeaderOnly(w, http.StatusBadRequest, "")
 }
 
+// refuse answers a request refused before its channels were touched;
+// a refused publish is counted in the metrics, and one refused for
+// memory reported to the operator log.
+func (h *PublisherHandler) refuse(w http.ResponseWriter, publish bool, rerr *requestError) {
+	if publish {
+		switch {
+		case rerr.status == http.StatusInternalServerError:
+			rejectPublish(rejectedNoMemory)
+			memoryRefusals.note(h.logger, memoryFields(h.store)...)
+		case rerr.explain == explainTooLarge || rerr.explain == explainTooManyChannels:
+			rejectPublish(rejectedLimits)
+		default:
+			rejectPublish(rejectedBadRequest)
+		}
+	}
+	writeHeaderOnly(w, rerr.status, rerr.explain)
+}
+
 // publish publishes the body to every channel (docs/PROTOCOL.md §4.3).
 func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, channels []*engine.Channel) {
 	body, err := h.readBody(r)
 	if err != nil {
+		if errors.Is(err, errBodyTooLarge) {
+			rejectPublish(rejectedLimits)
+		} else {
+			rejectPublish(rejectedBadRequest)
+		}
 		writeBodyError(w, err)
 		return
 	}
 	if len(body) == 0 {
+		rejectPublish(rejectedBadRequest)
 		writeHeaderOnly(w, http.StatusBadRequest, explainEmptyPost)
 		return
 	}
@@ -213,12 +242,16 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 		// What is not stored reaches only those subscribed now.
 		awaitArrivals(r, h.store)
 	}
+	start := time.Now()
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
+			rejectPublish(rejectedNoMemory)
+			memoryRefusals.note(h.logger, memoryFields(h.store)...)
 			writeMemoryFull(w)
 			return
 		}
 	}
+	observePublish(start)
 	if h.ChannelInfoOnPublish != nil && !*h.ChannelInfoOnPublish {
 		writeHeaderOnly(w, http.StatusOK, "")
 		return

@@ -47,18 +47,21 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 		return
 	}
 
-	sub, _, rerr := h.subscribe(arrival, clientConn(r), channels, refs, nil)
+	sub, _, rerr := h.subscribe(arrival, clientConn(r), channels, refs, nil, ModeLongPolling)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
 	}
-	defer h.store.Unregister(sub)
+	defer h.unsubscribe(sub, ModeLongPolling)
 	// The client asks again once answered, however this one ends.
 	defer h.expectRejoin(r, channels)
+	reason := endClientGone
+	defer func() { h.logEnd(reason) }()
 	// A message stored between the first look and the subscription is
 	// answered at once rather than missed.
 	if msgs, pos, gaps = h.collect(channels, refs, sel); len(msgs) > 0 {
 		h.setGapHeaders(w.Header(), gaps)
+		reason = endAnswered
 		h.writePollAnswer(w, pos, callback, msgs)
 		return
 	}
@@ -74,14 +77,17 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 		case <-r.Context().Done():
 			return
 		case <-ttlC:
+			reason = endTTL
 			h.writeTimedOut(w, callback)
 			return
 		case <-sub.Notify():
 			batch, end := sub.Take()
 			if len(batch) > 0 {
+				reason = endAnswered
 				msg := batch[0].Msg
 				pos := pollPosition{time: msg.Time, tag: msg.Tag}
 				if batch[0].Deleted {
+					reason = endDeleted
 					pos = pollPosition{time: time.Now().Unix(), tag: 0}
 				}
 				h.writePollAnswer(w, pos, callback, []*engine.Message{msg})
@@ -89,9 +95,11 @@ func (h *SubscriberHandler) servePolling(w http.ResponseWriter, r *http.Request,
 			}
 			switch end {
 			case engine.EndShutdown:
+				reason = endShutdown
 				h.writeTimedOut(w, callback)
 				return
 			case engine.EndSlow:
+				reason = endSlowQueue
 				return
 			}
 		}

@@ -70,14 +70,14 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *engine.Subscriber, out
 		defer ping.Stop()
 		pingC = ping.C
 	}
-	reason := "client gone"
+	reason := endClientGone
 	defer func() { h.logEnd(reason) }()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ttlC:
-			reason = "ttl"
+			reason = endTTL
 			out.finish()
 			return
 		case <-pingC:
@@ -119,29 +119,41 @@ func (h *SubscriberHandler) deliver(sub *engine.Subscriber, out sink, batch []en
 	deleted := false
 	for _, d := range batch {
 		if out.message(d.Msg) != nil {
-			return "write failed", false
+			return endWriteFail, false
 		}
 		deleted = deleted || d.Deleted
 	}
 	if coalesce && out.hold(false) != nil {
-		return "write failed", false
+		return endWriteFail, false
 	}
 	switch {
 	case end == engine.EndSlow:
-		return "too slow: queue full", false
+		return endSlowQueue, false
 	case end == engine.EndShutdown:
-		return "process exit", true
+		return endShutdown, true
 	case deleted && sub.Live() == 0:
-		return "channels deleted", true
+		return endDeleted, true
 	}
 	return "", false
 }
 
-// logEnd logs at debug level why a subscriber ended.
+// logEnd counts a subscriber's end in the metrics, logs it at debug
+// level and reports a slow subscriber to the operator log.
 func (h *SubscriberHandler) logEnd(reason string) {
+	closed := closedReason(reason)
+	subscribersClosed.WithLabelValues(closed).Inc()
+	if closed == closedSlow {
+		slowSubscribers.note(h.logger, zap.String("mode", h.mode))
+	}
 	if c := h.logger.Check(zapcore.DebugLevel, "push stream subscriber ended"); c != nil {
 		c.Write(zap.String("mode", h.mode), zap.String("reason", reason))
 	}
+}
+
+// unsubscribe unregisters a subscriber of mode that subscribe returned.
+func (h *SubscriberHandler) unsubscribe(sub *engine.Subscriber, mode string) {
+	h.store.Unregister(sub)
+	subscriberStopped(mode)
 }
 
 // session is a subscriber carried by a transport.Conn.
@@ -201,7 +213,7 @@ func (s *session) Closed(reason string) {
 	if s.client != nil {
 		s.client.close()
 	}
-	s.h.store.Unregister(s.sub)
+	s.h.unsubscribe(s.sub, s.h.mode)
 	s.h.logEnd(reason)
 }
 

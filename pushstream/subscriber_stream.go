@@ -21,7 +21,7 @@ import (
 // §6.1, §6.4). On plain HTTP/1.1 the connection leaves net/http for a
 // transport.Conn; otherwise the request goroutine serves it.
 func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, arrival *engine.Arrival, channels []*engine.Channel, refs []wire.ChannelRef, sel engine.Selection) {
-	sub, backlogs, rerr := h.subscribe(arrival, "", channels, refs, &sel)
+	sub, backlogs, rerr := h.subscribe(arrival, "", channels, refs, &sel, h.mode)
 	if rerr != nil {
 		writeHeaderOnly(w, rerr.status, rerr.explain)
 		return
@@ -38,13 +38,14 @@ func (h *SubscriberHandler) serveStream(w http.ResponseWriter, r *http.Request, 
 			return
 		}
 	}
-	defer h.store.Unregister(sub)
+	defer h.unsubscribe(sub, h.mode)
 
 	w.WriteHeader(http.StatusOK)
 	stream := newHTTPStream(w)
 	out := &httpSink{stream: stream, handler: h, padding: padding}
 	// The head goes out at once so that clients see the stream open.
 	if stream.Flush() != nil || out.header() != nil || writeBacklogs(out, backlogs) != nil {
+		h.logEnd(endWriteFail)
 		return
 	}
 	h.run(r.Context(), sub, out, nil)
@@ -59,7 +60,7 @@ func (h *SubscriberHandler) serveHijackedStream(conn net.Conn, brw *bufio.ReadWr
 	out := &httpSink{stream: transport.NewChunkWriter(c), handler: h, padding: padding}
 	begin := func() string {
 		if c.Send(head, nil, nil) != nil || out.header() != nil || writeBacklogs(out, backlogs) != nil {
-			return "write failed"
+			return endWriteFail
 		}
 		return ""
 	}
@@ -67,11 +68,12 @@ func (h *SubscriberHandler) serveHijackedStream(conn net.Conn, brw *bufio.ReadWr
 		return
 	}
 
-	defer h.store.Unregister(sub)
+	defer h.unsubscribe(sub, h.mode)
 	defer conn.Close()
 	w := transport.NewConnWriter(conn)
 	out.stream = transport.NewChunkWriter(w)
 	if w.Send(head, nil, nil) != nil || out.header() != nil || writeBacklogs(out, backlogs) != nil {
+		h.logEnd(endWriteFail)
 		return
 	}
 	// The client's end of the connection ends the subscriber.
@@ -138,11 +140,12 @@ func canServeDirectly(w http.ResponseWriter, r *http.Request) bool {
 // wrappers, which pass the body through unchanged.
 var caddyhttpPackage = reflect.TypeOf(caddyhttp.ResponseWriterWrapper{}).PkgPath()
 
-// subscribe registers a subscriber and subscribes it to every channel in
-// path order, collecting the old messages each reference asks for; conn
-// names the client connection of a long-poll, which first gets what its
-// channels kept since its previous answer there.
-func (h *SubscriberHandler) subscribe(arrival *engine.Arrival, conn string, channels []*engine.Channel, refs []wire.ChannelRef, sel *engine.Selection) (*engine.Subscriber, [][]*engine.Message, *requestError) {
+// subscribe registers a subscriber of mode and subscribes it to every
+// channel in path order, collecting the old messages each reference asks
+// for; conn names the client connection of a long-poll, which first gets
+// what its channels kept since its previous answer there. The caller ends
+// the subscriber with unsubscribe.
+func (h *SubscriberHandler) subscribe(arrival *engine.Arrival, conn string, channels []*engine.Channel, refs []wire.ChannelRef, sel *engine.Selection, mode string) (*engine.Subscriber, [][]*engine.Message, *requestError) {
 	sub, err := h.store.Register()
 	if err != nil {
 		return nil, nil, &requestError{http.StatusServiceUnavailable, ""}
@@ -169,5 +172,6 @@ func (h *SubscriberHandler) subscribe(arrival *engine.Arrival, conn string, chan
 		}
 	}
 	arrival.Done()
+	subscriberStarted(mode)
 	return sub, backlogs, nil
 }

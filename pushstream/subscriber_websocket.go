@@ -81,7 +81,7 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 		return
 	}
 	sel := h.selection(r)
-	sub, backlogs, rerr := h.subscribe(nil, "", channels, refs, &sel)
+	sub, backlogs, rerr := h.subscribe(nil, "", channels, refs, &sel, h.mode)
 	if rerr != nil {
 		_ = ws.write(wire.CloseFrameWithReason(rerr.status, rerr.explain))
 		return
@@ -89,11 +89,9 @@ func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Reques
 	if direct = h.serveDirectWebSocket(conn, brw, sub, channels, backlogs); direct {
 		return
 	}
-	defer h.store.Unregister(sub)
-	if len(h.header) > 0 && ws.write(wire.TextFrame(h.header)) != nil {
-		return
-	}
-	if writeBacklogs(ws, backlogs) != nil {
+	defer h.unsubscribe(sub, h.mode)
+	if len(h.header) > 0 && ws.write(wire.TextFrame(h.header)) != nil || writeBacklogs(ws, backlogs) != nil {
+		h.logEnd(endWriteFail)
 		return
 	}
 
@@ -145,10 +143,10 @@ func (h *SubscriberHandler) serveDirectWebSocket(conn net.Conn, brw *bufio.ReadW
 	}
 	begin := func() string {
 		if len(h.header) > 0 && frames.Write(wire.TextFrame(h.header)) != nil {
-			return "write failed"
+			return endWriteFail
 		}
 		if writeBacklogs(out, backlogs) != nil {
-			return "write failed"
+			return endWriteFail
 		}
 		return in.read(early)
 	}
@@ -192,11 +190,11 @@ func (in *clientInput) read(p []byte) string {
 		}
 		reply, done := in.h.answerClient(msg, err, in.channels)
 		if reply != nil && in.reply(reply) != nil {
-			return "write failed"
+			return endWriteFail
 		}
 		switch {
 		case errors.Is(err, wire.ErrMessageTooBig):
-			return "websocket message over the size limit"
+			return endOverLimit
 		case done:
 			return "websocket closed"
 		}
@@ -297,7 +295,10 @@ func (h *SubscriberHandler) publishFromClient(channels []*engine.Channel, text [
 			continue
 		}
 		// A full memory cap drops the message; the connection goes on.
-		_, _ = h.store.Publish(ch, text, engine.PublishOptions{Store: h.StoreMessages})
+		if _, err := h.store.Publish(ch, text, engine.PublishOptions{Store: h.StoreMessages}); err != nil {
+			rejectPublish(rejectedNoMemory)
+			memoryRefusals.note(h.logger, memoryFields(h.store)...)
+		}
 	}
 }
 

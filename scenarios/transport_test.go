@@ -127,7 +127,8 @@ func TestWrappedConnectionsKeepAGoroutine(t *testing.T) {
 
 // TestClientThatStopsReadingIsClosedAsSlow: a subscriber that never reads
 // fills its socket, then its bounded queue, and is closed; publishers are
-// never held up and a subscriber that reads gets every message.
+// never held up and a subscriber that reads gets every message. The metrics
+// count it and the log warns of it.
 func TestClientThatStopsReadingIsClosedAsSlow(t *testing.T) {
 	t.Parallel()
 	load(t, directConfig("", nil))
@@ -167,6 +168,13 @@ func TestClientThatStopsReadingIsClosedAsSlow(t *testing.T) {
 	}
 	if strings.HasSuffix(string(rest), "0\r\n\r\n") {
 		t.Fatal("a subscriber closed as slow got a clean end")
+	}
+	// The operator sees it: in the metrics, and once in the log.
+	waitFor(t, "the slow subscriber to be counted", func() bool {
+		return scrapeMetrics(t).get(t, `caddy_push_stream_subscribers_closed_total{reason="slow"}`) == 1
+	})
+	if log := serverOf(t).log.String(); !strings.Contains(log, `"msg":"push stream subscribers closed for falling behind","mode":"streaming","count":1}`) {
+		t.Errorf("no warning about the slow subscriber:\n%s", log)
 	}
 	// The flood stays accounted in the trash for a while: later tests
 	// start on a new store.

@@ -49,7 +49,8 @@ type Store struct {
 	tagTime int64
 	tag     int64
 
-	wakes wakeQueue
+	wakes    wakeQueue
+	counters counters
 
 	arrivals  atomic.Int64
 	arrivalMu sync.Mutex
@@ -268,8 +269,13 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 	}
 	ch.keepForRejoin(msg, now)
 	var woken *[]*Subscriber
+	var delivered int64
 	for _, sb := range ch.subs {
-		if sb.sub.enqueue(Delivery{Msg: msg}) {
+		queued, wake := sb.sub.enqueue(Delivery{Msg: msg})
+		if queued {
+			delivered++
+		}
+		if wake {
 			if woken == nil {
 				woken = s.wakes.list()
 			}
@@ -283,6 +289,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 
 	if !events {
 		s.published.Add(1)
+		s.counters.delivered(delivered)
 		if keep {
 			s.stored.Add(1 - int64(len(evicted)))
 		}
@@ -338,6 +345,7 @@ func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
 		sb.index = -1
 	}
 	ch.mu.Unlock()
+	s.counters.subscriptions.Add(-int64(len(subs)))
 	for _, sb := range subs {
 		sb.sub.channelDeleted(sb, deleted)
 		s.release(subscriptionCost)

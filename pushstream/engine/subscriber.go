@@ -78,6 +78,7 @@ func (s *Store) Unregister(sub *Subscriber) {
 		removed := sb.ch.removeSubscription(sb)
 		sb.ch.mu.Unlock()
 		if removed {
+			s.counters.subscriptions.Add(-1)
 			s.release(subscriptionCost)
 			s.emit(EventClientUnsubscribed, sb.ch.ID)
 		}
@@ -114,6 +115,7 @@ func (s *Store) Subscribe(sub *Subscriber, ch *Channel, sel *Selection) ([]*Mess
 		backlog = sel.resolve(ch.messages, ch.dropped)
 	}
 	ch.addSubscription(sb)
+	s.counters.subscriptions.Add(1)
 	now := s.now()
 	missed := ch.rejoinBacklog(sub.conn, now)
 	ch.inactiveUntil = now.Add(settings.ChannelInactivityTime)
@@ -175,22 +177,23 @@ func (sub *Subscriber) Live() int {
 }
 
 // enqueue hands a message to sub without blocking; a full queue ends sub
-// as slow. The caller holds the channel's lock; if enqueue returns true it
-// must call sub.wake once that lock is released.
-func (sub *Subscriber) enqueue(d Delivery) (wake bool) {
+// as slow. It reports whether d was queued. The caller holds the
+// channel's lock; if wake is true it must call sub.wake once that lock is
+// released.
+func (sub *Subscriber) enqueue(d Delivery) (queued, wake bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.end != EndNone {
-		return false
+		return false, false
 	}
 	if len(sub.queue) >= MaxQueuedDeliveries {
 		sub.end = EndSlow
 		clear(sub.queue)
 		sub.queue = sub.queue[:0]
 		sub.store.slowClosed.Add(1)
-		return sub.signal()
+		return false, sub.signal()
 	}
-	return sub.push(d)
+	return true, sub.push(d)
 }
 
 // push appends d and signals the owner; sub.mu must be held. It returns
