@@ -36,8 +36,12 @@ func TestHealthAnswer(t *testing.T) {
 	}{
 		{"store", store, http.StatusOK, `{"status": "ok"}`},
 		{"broker up", brokerStore{Store: store}, http.StatusOK, `{"status": "ok", "broker": "ok"}`},
-		{"broker down", brokerStore{Store: store, err: errors.New(`dial "redis": refused`)}, http.StatusServiceUnavailable,
-			`{"status": "unavailable", "reason": "broker: dial \"redis\": refused", "broker": "dial \"redis\": refused"}`},
+		{
+			"broker down",
+			brokerStore{Store: store, err: errors.New(`dial "redis": refused`)},
+			http.StatusServiceUnavailable,
+			`{"status": "unavailable", "reason": "broker: dial \"redis\": refused", "broker": "dial \"redis\": refused"}`,
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
