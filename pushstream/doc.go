@@ -2,7 +2,7 @@
 // the Caddy modules that speak its wire protocol, the `push_stream` app
 // and the subscriber, publisher and statistics HTTP handlers.
 //
-// The plugin has four layers, each a package importing only those below
+// The plugin is layered, each package importing only those below
 // it (doc_test.go checks this):
 //
 //   - pushstream (this package): the Caddy modules; requests become engine
@@ -11,5 +11,7 @@
 //   - engine: channels, messages, subscribers and fan-out, with no HTTP,
 //     Caddy or logging;
 //   - transport: subscribers on hijacked connections, driven through a
-//     Session this package implements.
+//     Session this package implements;
+//   - redisbroker: the engine shared by several processes through Redis,
+//     beside wire and transport, above the engine only.
 package pushstream
