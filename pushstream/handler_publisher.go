@@ -209,7 +209,7 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	opts.EventType, opts.HasEventType = firstHeader(r, "Event-Type")
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
-			writeMemoryFull(w)
+			writeStoreError(w, err, "published")
 			return
 		}
 	}
@@ -218,6 +218,29 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 		return
 	}
 	h.writeInfo(w, r, channels)
+}
+
+// writeStoreError answers a publish or delete the store refused: the
+// memory cap (writeMemoryFull) or an unreachable broker (writeUnavailable);
+// done says what did not happen.
+func writeStoreError(w http.ResponseWriter, err error, done string) {
+	if errors.Is(err, engine.ErrUnavailable) {
+		writeUnavailable(w, done)
+		return
+	}
+	writeMemoryFull(w)
+}
+
+// writeUnavailable answers a publish or delete while the broker cannot be
+// reached: a 503 whose body says so, which a publisher retries later
+// (not in nginx, which has no broker; docs/PROTOCOL.md §10.1). Channels
+// named before the failing one in a multi-channel path were published.
+func writeUnavailable(w http.ResponseWriter, done string) {
+	hdr := w.Header()
+	hdr[headerExplain] = []string{explainBrokerUnavailable}
+	hdr["Retry-After"] = []string{"1"}
+	writeBody(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8",
+		[]byte("push stream broker unavailable: Redis cannot be reached, nothing was "+done+"\n"))
 }
 
 // writeMemoryFull answers a publish or delete the memory cap refused: a
@@ -246,7 +269,7 @@ func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channe
 		}
 		ok, err := h.store.Delete(ch, body)
 		if err != nil {
-			writeMemoryFull(w)
+			writeStoreError(w, err, "deleted")
 			return
 		}
 		deleted = deleted || ok

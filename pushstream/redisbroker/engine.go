@@ -55,15 +55,14 @@ type link struct {
 }
 
 // New returns a broker engine around store, not connected yet: publishes
-// fail with engine.ErrUnavailable until Connect. It takes the store's
-// events channel messages (engine.Store.SetEventSink) until Close.
+// fail with engine.ErrUnavailable until Connect. It changes nothing in
+// the store until Connect.
 func New(store *engine.Store, logger *zap.Logger) *Engine {
 	node := make([]byte, 8)
 	_, _ = rand.Read(node)
 	e := &Engine{Store: store, logger: logger, node: hex.EncodeToString(node), cursor: newCursor()}
 	e.others.Store(&presence{})
 	e.events = newForwarder(e)
-	store.SetEventSink(e.events.take)
 	return e
 }
 
@@ -73,10 +72,13 @@ func (e *Engine) Node() string { return e.node }
 // Connect makes the broker use Redis as cfg says, from now on: a previous
 // connection is closed first, and the log is read on from the last entry
 // applied, so a changed address loses nothing that the new server's log
-// holds. It does not wait for Redis to answer.
+// holds. From then on the store's events channel messages go through the
+// log (engine.Store.SetEventSink) until Close. It does not wait for Redis
+// to answer.
 func (e *Engine) Connect(cfg Config) {
 	cfg = cfg.withDefaults()
 	e.disconnect()
+	e.Store.SetEventSink(e.events.take)
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &link{cfg: cfg, keys: keys{cfg.KeyPrefix}, client: cfg.newClient(), cancel: cancel}
 	e.state.Store(stateConnecting)
