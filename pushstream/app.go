@@ -73,12 +73,13 @@ type App struct {
 	// (shared by every Caddy on the same Redis).
 	BrokerRaw json.RawMessage `json:"broker,omitempty" caddy:"namespace=push_stream.brokers inline_key=broker"`
 
-	store    *engine.Store
-	holder   *storeHolder
-	engine   engine.Engine
-	redis    *redisbroker.Config
-	settings engine.Settings
-	logger   *zap.Logger
+	store     *engine.Store
+	holder    *storeHolder
+	engine    engine.Engine
+	redis     *redisbroker.Config
+	brokerKey string
+	settings  engine.Settings
+	logger    *zap.Logger
 }
 
 // CaddyModule returns the Caddy module information.
@@ -105,6 +106,9 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.store = a.holder.store
 	a.engine = a.store
 	if a.BrokerRaw != nil {
+		// LoadModule clears BrokerRaw; the JSON tells a reload whether the
+		// broker's configuration changed.
+		a.brokerKey = string(a.BrokerRaw)
 		mod, err := ctx.LoadModule(a, "BrokerRaw")
 		if err != nil {
 			return fmt.Errorf("loading push stream broker: %w", err)
@@ -191,7 +195,7 @@ func (a *App) Validate() error {
 func (a *App) Start() error {
 	a.store.Apply(a.settings)
 	if a.redis != nil {
-		a.holder.useRedis(*a.redis, string(a.BrokerRaw), a.logger)
+		a.holder.useRedis(*a.redis, a.brokerKey, a.logger)
 	} else {
 		a.holder.useMemory()
 	}
