@@ -9,6 +9,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/redisbroker"
 )
 
@@ -178,6 +179,14 @@ type brokerHealth interface {
 	Connected() bool
 }
 
+// queuedPublisher is an engine shared through a broker, whose publishes
+// wait for it: a websocket client's message, read where nothing may wait,
+// is queued instead.
+type queuedPublisher interface {
+	// PublishQueued publishes in the background, in order.
+	PublishQueued(ch *engine.Channel, text []byte, opts engine.PublishOptions)
+}
+
 // brokerState is the X-PushStream-Broker value.
 func brokerState(b brokerHealth) string {
 	if b.Connected() {
@@ -192,4 +201,6 @@ var (
 	_ Broker            = (*RedisBroker)(nil)
 	_ caddy.Provisioner = (*RedisBroker)(nil)
 	_ caddy.Validator   = (*RedisBroker)(nil)
+	_ brokerHealth      = (*redisbroker.Engine)(nil)
+	_ queuedPublisher   = (*redisbroker.Engine)(nil)
 )

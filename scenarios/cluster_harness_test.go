@@ -111,7 +111,11 @@ func clusterConfig() config {
 		Sub:     mergeSettings(plain, map[string]string{"message_template": backquoted(clusterTemplate + "|")}),
 		Site: subscriberSite("ev", `^/ev/(.*)$`, "eventsource", template) +
 			subscriberSite("lp", `^/lp/(.*)$`, "long-polling", plain) +
-			handlerSite("push_stream_websocket", "", "ws", "^/ws/(.*)$", mergeSettings(plain, map[string]string{"channels_path": "{re.ws.1}"})) +
+			handlerSite("push_stream_websocket", "", "ws", "^/ws/(.*)$", mergeSettings(plain, map[string]string{
+				"channels_path":           "{re.ws.1}",
+				"websocket_allow_publish": "on",
+				"store_messages":          "on",
+			})) +
 			subscriberSite("events", `^/events/(.*)$`, "", mergeSettings(plain, map[string]string{
 				"message_template":                    backquoted("~text~|"),
 				"allow_connections_to_events_channel": "on",

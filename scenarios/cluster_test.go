@@ -104,21 +104,36 @@ func clusterEveryMode(t *testing.T, cl *cluster) {
 		t.Fatalf("websocket got %q, want %q", got, second)
 	}
 
+	ws.send(wsClientFrame(0x81, []byte("from-ws"), wsMask))
+	if got := strings.Split(stream.next(), ";"); got[1] != "3" || got[6] != "from-ws" {
+		t.Fatalf("stream on node 0 got %q for node 2's websocket client message", got)
+	}
+	if got := strings.Split(evNextFrame(t, ws), ";"); got[1] != "3" || got[6] != "from-ws" {
+		t.Fatalf("the websocket client got %q for its own message", got)
+	}
+	if ev := es.mustNext(t); !strings.HasSuffix(ev.Data, ";from-ws") {
+		t.Fatalf("eventsource got %q for the websocket client message", ev.Data)
+	}
+
 	cl.at(t, 2)
 	poll := dialRaw(t)
 	poll.send(http.MethodGet, "/sub/"+id, "", "X-Nginx-PushStream-Mode: polling",
 		"If-Modified-Since: "+lpHead.Header("Last-Modified"), "If-None-Match: "+lpHead.Header("Etag"))
-	if res, body := poll.readResponse(); res.Status != http.StatusOK || body != second+"|" {
-		t.Fatalf("polling node 2 after node 1's answer: %d %q, want %q", res.Status, body, second+"|")
+	res2, body := poll.readResponse()
+	if res2.Status != http.StatusOK || !strings.HasPrefix(body, second+"|") || !strings.HasSuffix(body, ";from-ws|") {
+		t.Fatalf("polling node 2 after node 1's answer: %d %q, want %q then the websocket message", res2.Status, body, second+"|")
 	}
-	backlog := streamAt(t, cl, 1, "/sub/"+id+".b1")
+	backlog := streamAt(t, cl, 1, "/sub/"+id+".b2")
 	if got := backlog.next(); got != second {
-		t.Fatalf(".b1 on node 1 got %q, want %q", got, second)
+		t.Fatalf(".b2 on node 1 got %q, want %q", got, second)
 	}
 	cl.at(t, 0)
 	resumed := openEventSource(t, "/ev/"+id, "e1")
 	if ev := resumed.mustNext(t); ev.Data != second {
 		t.Fatalf("Last-Event-ID e1 on node 0 got %q, want %q", ev.Data, second)
+	}
+	if ev := resumed.mustNext(t); !strings.HasSuffix(ev.Data, ";from-ws") {
+		t.Fatalf("Last-Event-ID e1 on node 0 then got %q, want the websocket message", ev.Data)
 	}
 }
 

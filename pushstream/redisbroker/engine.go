@@ -171,6 +171,15 @@ func (e *Engine) Publish(ch *engine.Channel, text []byte, opts engine.PublishOpt
 	return out.msg, err
 }
 
+// PublishQueued appends a message to the log in the background, after
+// those queued before it, for a publisher that must not wait: a
+// websocket client's message, read on the poller's goroutine. While Redis
+// cannot be reached the message is dropped, as one process drops it when
+// its memory cap is full.
+func (e *Engine) PublishQueued(ch *engine.Channel, text []byte, opts engine.PublishOptions) {
+	e.events.take(ch.ID, text, opts)
+}
+
 // Delete appends the delete of ch to the log and reports, once the local
 // store applied it, whether the channel was live here. It fails with
 // engine.ErrUnavailable when Redis cannot be reached.

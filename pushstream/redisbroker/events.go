@@ -9,21 +9,22 @@ import (
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
 )
 
-// eventsQueue bounds the events channel messages waiting for Redis.
-const eventsQueue = 1024
+// forwardQueue bounds the messages waiting for Redis in a forwarder.
+const forwardQueue = 1024
 
-// event is one message of the events channel on its way to the log.
+// event is one message on its way to the log without a caller waiting.
 type event struct {
 	channel string
 	text    []byte
 	opts    engine.PublishOptions
 }
 
-// forwarder puts the local store's events channel messages
-// (docs/PROTOCOL.md §8) in the log, in order, so that the events of every
-// process reach the events channel's subscribers in every process. The
-// store hands them over without waiting; while Redis cannot be reached
-// they are dropped, and the drops are logged.
+// forwarder puts messages whose publisher does not wait in the log, in
+// order: the local store's events channel messages (docs/PROTOCOL.md §8),
+// so that the events of every process reach the events channel's
+// subscribers in every process, and websocket clients' messages, which
+// are read on the poller's goroutine and must not wait for Redis. While
+// Redis cannot be reached they are dropped, and the drops are logged.
 type forwarder struct {
 	e     *Engine
 	queue chan event
@@ -33,7 +34,7 @@ type forwarder struct {
 }
 
 func newForwarder(e *Engine) *forwarder {
-	f := &forwarder{e: e, queue: make(chan event, eventsQueue), quit: make(chan struct{}), done: make(chan struct{})}
+	f := &forwarder{e: e, queue: make(chan event, forwardQueue), quit: make(chan struct{}), done: make(chan struct{})}
 	go f.run()
 	return f
 }
@@ -43,7 +44,7 @@ func (f *forwarder) take(channel string, text []byte, opts engine.PublishOptions
 	select {
 	case f.queue <- event{channel, text, opts}:
 	default:
-		f.e.logger.Warn("events channel message dropped: too many waiting for Redis")
+		f.e.logger.Warn("message dropped: too many waiting for Redis", zap.String("kind", "events channel or websocket client"))
 	}
 }
 
@@ -68,7 +69,7 @@ func (f *forwarder) run() {
 			case err != nil:
 				dropped++
 			case dropped > 0:
-				f.e.logger.Warn("events channel messages were dropped while Redis was unreachable", zap.Int("dropped", dropped))
+				f.e.logger.Warn("events channel and websocket client messages were dropped while Redis was unreachable", zap.Int("dropped", dropped))
 				dropped = 0
 			}
 		}
