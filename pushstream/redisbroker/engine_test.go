@@ -17,7 +17,7 @@ import (
 const waitLimit = 20 * time.Second
 
 // freePort returns a loopback port nobody listens on now.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -28,7 +28,7 @@ func freePort(t *testing.T) int {
 }
 
 // node is one process of a test cluster: a store and its broker.
-func node(t *testing.T, srv *redistest.Server, settings engine.Settings) *Engine {
+func node(t testing.TB, srv *redistest.Server, settings engine.Settings) *Engine {
 	t.Helper()
 	store := engine.NewStore(settings, nil)
 	e := New(store, zap.NewNop())
@@ -41,7 +41,7 @@ func node(t *testing.T, srv *redistest.Server, settings engine.Settings) *Engine
 }
 
 // waitFor polls cond until it holds, failing the test after waitLimit.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitLimit)
 	for !cond() {
