@@ -3,6 +3,7 @@ package redisbroker
 import (
 	"errors"
 	"net"
+	"runtime"
 	"testing"
 	"time"
 
@@ -188,4 +189,21 @@ func TestBrokerOutage(t *testing.T) {
 		t.Fatalf("extra deliveries %v", extra)
 	}
 	b.Unregister(sub)
+}
+
+// TestBrokerCloseStopsGoroutines: Close ends the log reader, the
+// heartbeat, the forwarder and the client's own goroutines; a reconnect
+// (a reload that changes the address) leaves none behind either.
+func TestBrokerCloseStopsGoroutines(t *testing.T) {
+	srv := redistest.Start(t, freePort(t))
+	before := runtime.NumGoroutine()
+	store := engine.NewStore(engine.DefaultSettings(), nil)
+	e := New(store, zap.NewNop())
+	e.Connect(Config{Address: srv.Addr, HeartbeatInterval: 10 * time.Millisecond})
+	waitFor(t, "the broker to read the log", e.Connected)
+	e.Connect(Config{Address: "localhost" + srv.Addr[len("127.0.0.1"):], HeartbeatInterval: 10 * time.Millisecond})
+	waitFor(t, "the broker to read the log again", e.Connected)
+	e.Close()
+	e.Close()
+	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
 }
