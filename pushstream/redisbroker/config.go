@@ -94,6 +94,9 @@ type keys struct {
 // log is the stream every publish and delete is appended to.
 func (k keys) log() string { return k.prefix + "log" }
 
+// sequence numbers the log's entries.
+func (k keys) sequence() string { return k.prefix + "sequence" }
+
 // clock holds the second and tag of the latest publish.
 func (k keys) clock() string { return k.prefix + "clock" }
 

@@ -34,6 +34,8 @@ type Engine struct {
 
 	state   atomic.Int32
 	refused atomic.Int64
+	gaps    atomic.Int64
+	lastSeq atomic.Int64
 	others  atomic.Pointer[presence]
 	events  *forwarder
 }
@@ -136,6 +138,11 @@ func (e *Engine) Connected() bool { return e.state.Load() == stateUp }
 // Refused returns how many log entries this process's store could not
 // apply (its memory cap was full).
 func (e *Engine) Refused() int64 { return e.refused.Load() }
+
+// Gaps returns how many times this process found entries of the log
+// missing (trimmed before it read them, or lost by Redis): its
+// subscribers missed messages.
+func (e *Engine) Gaps() int64 { return e.gaps.Load() }
 
 // lost records that Redis could not be reached, logging the start of an
 // outage once.

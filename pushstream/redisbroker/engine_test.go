@@ -1,6 +1,7 @@
 package redisbroker
 
 import (
+	"context"
 	"errors"
 	"net"
 	"runtime"
@@ -206,4 +207,44 @@ func TestBrokerCloseStopsGoroutines(t *testing.T) {
 	e.Close()
 	e.Close()
 	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+}
+
+// TestBrokerReportsGap: a broker cut off from Redis while the log was
+// trimmed past what it read says so when it is back, instead of going on
+// as if nothing was missed.
+func TestBrokerReportsGap(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, freePort(t))
+	settings := engine.DefaultSettings()
+	settings.MessageTTL = time.Millisecond
+	a, b := node(t, srv, settings), node(t, srv, settings)
+	waitFor(t, "both brokers to read the log", func() bool { return a.Connected() && b.Connected() })
+	chA, _, _ := a.GetOrCreate("c")
+	if _, err := a.Publish(chA, []byte("read by b"), engine.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to read it", func() bool { return b.Lookup("c") != nil })
+	cfg := b.current().cfg
+	b.disconnect()
+	// Every append trims the entries older than message_ttl: once the
+	// oldest entry left is the third, the second, which b did not read,
+	// is gone.
+	client := cfg.newClient()
+	defer client.Close()
+	for oldest := int64(0); oldest <= 2; {
+		if _, err := a.Publish(chA, []byte("missed by b"), engine.PublishOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		entries, err := client.XRangeN(context.Background(), keys{cfg.KeyPrefix}.log(), "-", "+", 1).Result()
+		if err != nil || len(entries) == 0 {
+			t.Fatalf("reading the log: %v %v", entries, err)
+		}
+		seq, _ := entries[0].Values["s"].(string)
+		oldest = intField(seq)
+	}
+	if b.Gaps() != 0 {
+		t.Fatal("a gap before b reconnected")
+	}
+	b.Connect(cfg)
+	waitFor(t, "b to report the gap", func() bool { return b.Gaps() == 1 })
 }

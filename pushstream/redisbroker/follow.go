@@ -113,7 +113,30 @@ func (e *Engine) apply(entry redis.XMessage) {
 		e.logger.Error("a message of the shared log could not be applied to this process's store",
 			zap.String("entry", entry.ID), zap.Error(out.err))
 	}
+	e.checkSequence(entry.ID, intField(field("s")))
 	e.cursor.applied(id, field("n") == e.node, out)
+}
+
+// checkSequence checks that the entry numbered seq follows the last one
+// this process read. A jump means entries were trimmed before it read
+// them: it was cut off from Redis for longer than message_ttl while
+// others published, and its subscribers missed those messages. A step
+// back means Redis lost its log (a restart without persistence). Neither
+// may go unnoticed (docs/PROTOCOL.md §11.4). A process that never read
+// the log has nothing to miss: what was trimmed had expired.
+func (e *Engine) checkSequence(id string, seq int64) {
+	last := e.lastSeq.Swap(seq)
+	switch {
+	case last == 0 || seq == last+1:
+	case seq > last+1:
+		e.gaps.Add(1)
+		e.logger.Error("entries of the shared log were trimmed before this process read them: its subscribers missed the messages published while it was cut off from Redis for longer than message_ttl",
+			zap.String("entry", id), zap.Int64("missed", seq-last-1))
+	default:
+		e.gaps.Add(1)
+		e.logger.Error("the shared log went back: Redis lost entries this process had read (a restart without persistence?); message ids may repeat",
+			zap.String("entry", id))
+	}
 }
 
 // intField parses a decimal field; a malformed one reads as 0.

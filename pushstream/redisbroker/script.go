@@ -18,7 +18,10 @@ import (
 // next starts at 1 as in one process. The stream keeps what may still be
 // stored: entries older than message_ttl are trimmed.
 //
-// KEYS: log, clock, channel. ARGV: op (p or d), channel id, text, event
+// Every entry is numbered (field s) by one counter, so a reader sees a
+// gap: entries trimmed before it read them.
+//
+// KEYS: log, clock, channel, sequence. ARGV: op (p or d), channel id, text, event
 // id, event type, flags (three 0/1: has event id, has event type, store),
 // message_ttl in ms, channel key expiry in ms, node id.
 // It returns the entry's stream id, and for a publish its id, time and tag.
@@ -27,9 +30,10 @@ local now = redis.call('TIME')
 local sec = tonumber(now[1])
 local ms = sec * 1000 + math.floor(tonumber(now[2]) / 1000)
 local minid = tostring(ms - tonumber(ARGV[7]))
+local seq = redis.call('INCR', KEYS[4])
 if ARGV[1] == 'd' then
 	redis.call('DEL', KEYS[3])
-	return {redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9])}
+	return {redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9], 's', seq)}
 end
 local clock = redis.call('HMGET', KEYS[2], 'sec', 'tag')
 local tag = 1
@@ -40,7 +44,7 @@ redis.call('HSET', KEYS[2], 'sec', sec, 'tag', tag)
 local id = redis.call('HINCRBY', KEYS[3], 'id', 1)
 redis.call('PEXPIRE', KEYS[3], ARGV[8])
 local xid = redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'p', 'ch', ARGV[2], 'id', id, 't', sec, 'tag', tag,
-	'text', ARGV[3], 'eid', ARGV[4], 'ety', ARGV[5], 'f', ARGV[6], 'n', ARGV[9])
+	'text', ARGV[3], 'eid', ARGV[4], 'ety', ARGV[5], 'f', ARGV[6], 'n', ARGV[9], 's', seq)
 return {xid, id, sec, tag}
 `)
 
@@ -59,7 +63,7 @@ func appendEntry(ctx context.Context, client *redis.Client, k keys, settings *en
 	expiry := 2 * (ttl + settings.ChannelInactivityTime + time.Minute)
 	flags := []byte{flag(opts.HasEventID), flag(opts.HasEventType), flag(opts.Store)}
 	res, err := appendScript.Run(ctx, client,
-		[]string{k.log(), k.clock(), k.channel(channel)},
+		[]string{k.log(), k.clock(), k.channel(channel), k.sequence()},
 		op, channel, text, opts.EventID, opts.EventType, flags,
 		ttl.Milliseconds(), expiry.Milliseconds(), node,
 	).Slice()
