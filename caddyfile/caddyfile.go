@@ -78,6 +78,8 @@ func parseGlobalOption(d *caddyfile.Dispenser, _ any) (any, error) {
 			app.PingMessageText, err = stringPtrArg(d)
 		case "events_channel_id":
 			app.EventsChannelID, err = stringArg(d)
+		case "broker":
+			app.BrokerRaw, err = parseBroker(d)
 		default:
 			return nil, d.Errf("unknown push_stream option %q", name)
 		}

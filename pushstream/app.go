@@ -2,6 +2,7 @@ package pushstream
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -11,18 +12,13 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/redisbroker"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
 
 func init() {
 	caddy.RegisterModule(App{})
 }
-
-// storePool keeps the one store of the process across config reloads: each
-// config's app holds a reference; the last release destroys the store.
-var storePool = caddy.NewUsagePool()
-
-const storePoolKey = "push_stream_store"
 
 // shutdownTimeout bounds how long process exit waits for subscribers to
 // write their footers.
@@ -72,11 +68,19 @@ type App struct {
 	// stays accounted before its memory is released. Default 10s, as
 	// nginx. JSON only, like SweepInterval.
 	TrashDelay caddy.Duration `json:"trash_delay,omitempty"`
+	// BrokerRaw is where the channels live: a `push_stream.brokers`
+	// module, `memory` (the default: this process only) or `redis`
+	// (shared by every Caddy on the same Redis).
+	BrokerRaw json.RawMessage `json:"broker,omitempty" caddy:"namespace=push_stream.brokers inline_key=broker"`
 
-	store    *engine.Store
-	settings engine.Settings
-	logger   *zap.Logger
-	flusher  *operatorLogFlusher
+	store     *engine.Store
+	holder    *storeHolder
+	engine    engine.Engine
+	redis     *redisbroker.Config
+	brokerKey string
+	settings  engine.Settings
+	logger    *zap.Logger
+	flusher   *operatorLogFlusher
 }
 
 // CaddyModule returns the Caddy module information.
@@ -87,15 +91,6 @@ func (App) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// storeHolder lets the usage pool destroy the store.
-type storeHolder struct{ store *engine.Store }
-
-// Destruct ends every subscriber and stops the store's janitor.
-func (h storeHolder) Destruct() error {
-	h.store.Destroy(shutdownTimeout)
-	return nil
-}
-
 // Provision builds the settings and takes a reference to the store.
 func (a *App) Provision(ctx caddy.Context) error {
 	a.logger = ctx.Logger()
@@ -103,15 +98,30 @@ func (a *App) Provision(ctx caddy.Context) error {
 	val, _, err := storePool.LoadOrNew(storePoolKey, func() (caddy.Destructor, error) {
 		s := engine.NewStore(a.settings, nil)
 		s.StartJanitor()
-		return storeHolder{store: s}, nil
+		return &storeHolder{store: s}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("loading push stream store: %w", err)
 	}
-	a.store = val.(storeHolder).store
+	a.holder = val.(*storeHolder)
+	a.store = a.holder.store
+	a.engine = a.store
 	if reg := ctx.GetMetricsRegistry(); reg != nil {
 		if err := registerMetrics(reg); err != nil {
 			return fmt.Errorf("registering push stream metrics: %w", err)
+		}
+	}
+	if a.BrokerRaw != nil {
+		// LoadModule clears BrokerRaw; the JSON tells a reload whether the
+		// broker's configuration changed.
+		a.brokerKey = string(a.BrokerRaw)
+		mod, err := ctx.LoadModule(a, "BrokerRaw")
+		if err != nil {
+			return fmt.Errorf("loading push stream broker: %w", err)
+		}
+		if cfg, ok := mod.(Broker).redisConfig(); ok {
+			a.redis = &cfg
+			a.engine = a.holder.redisEngine()
 		}
 	}
 
@@ -191,6 +201,11 @@ func (a *App) Validate() error {
 func (a *App) Start() error {
 	a.beginOperating()
 	a.store.Apply(a.settings)
+	if a.redis != nil {
+		a.holder.useRedis(*a.redis, a.brokerKey, a.logger)
+	} else {
+		a.holder.useMemory()
+	}
 	return nil
 }
 
@@ -206,13 +221,14 @@ func (a *App) Cleanup() error {
 	if a.store == nil {
 		return nil
 	}
-	a.store = nil
+	a.store, a.engine, a.holder = nil, nil, nil
 	_, err := storePool.Delete(storePoolKey)
 	return err
 }
 
-// Engine returns the channel store.
-func (a *App) Engine() engine.Engine { return a.store }
+// Engine returns the channel store: the process's own, or the Redis
+// broker's around it.
+func (a *App) Engine() engine.Engine { return a.engine }
 
 // exitHandler ends every subscriber when the process exits, before the
 // HTTP servers wait for their connections (docs/PROTOCOL.md §10).

@@ -14,7 +14,7 @@ func (a *App) beginOperating() {
 		a.logger.Warn("push stream shared_memory_size is below the memory in use: publishes are refused until enough is freed",
 			zap.Int64("shared_memory_size", a.settings.SharedMemorySize), zap.Int64("memory_used", a.store.MemoryUsed()))
 	}
-	metricsEngine.Store(&engineRef{a.store})
+	metricsEngine.Store(&engineRef{a.engine})
 	a.flusher = startOperatorLogFlusher(operatorLogPeriod, memoryRefusals, slowSubscribers)
 }
 

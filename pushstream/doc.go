@@ -4,7 +4,7 @@
 // operators, the Prometheus metrics, the operator log, the health check
 // and the dashboard (README.md, "Operating it").
 //
-// The plugin has four layers, each a package importing only those below
+// The plugin is layered, each package importing only those below
 // it (doc_test.go checks this):
 //
 //   - pushstream (this package): the Caddy modules; requests become engine
@@ -13,5 +13,7 @@
 //   - engine: channels, messages, subscribers and fan-out, with no HTTP,
 //     Caddy or logging;
 //   - transport: subscribers on hijacked connections, driven through a
-//     Session this package implements.
+//     Session this package implements;
+//   - redisbroker: the engine shared by several processes through Redis,
+//     beside wire and transport, above the engine only.
 package pushstream

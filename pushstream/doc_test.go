@@ -11,20 +11,22 @@ import (
 )
 
 // TestLayers keeps the layers of the package comment: a lower layer never
-// imports a higher one, and the engine stays free of HTTP, Caddy and
-// logging.
+// imports a higher one, the engine stays free of HTTP, Caddy and
+// logging, and the Redis broker uses the engine only.
 func TestLayers(t *testing.T) {
 	t.Parallel()
 	const module = "github.com/caddy-pushstream/caddy-pushstream/"
 	forbidden := map[string][]string{
-		"engine":    {module, "net/http", "github.com/caddyserver/", "go.uber.org/zap"},
-		"transport": {module + "pushstream", "github.com/caddyserver/", "go.uber.org/zap", "net/http"},
-		"wire":      {module + "pushstream/transport", "github.com/caddyserver/", "go.uber.org/zap", "net/http"},
+		"engine":      {module, "net/http", "github.com/caddyserver/", "go.uber.org/zap"},
+		"transport":   {module + "pushstream", "github.com/caddyserver/", "go.uber.org/zap", "net/http"},
+		"wire":        {module + "pushstream/transport", "github.com/caddyserver/", "go.uber.org/zap", "net/http"},
+		"redisbroker": {module, "github.com/caddyserver/", "net/http"},
 	}
 	allowed := map[string][]string{
-		"engine":    {module + "pushstream/internal/jsontext"},
-		"transport": {module + "pushstream/transport/internal/netpoll"},
-		"wire":      {module + "pushstream/engine", module + "pushstream/internal/jsontext"},
+		"engine":      {module + "pushstream/internal/jsontext"},
+		"transport":   {module + "pushstream/transport/internal/netpoll"},
+		"wire":        {module + "pushstream/engine", module + "pushstream/internal/jsontext"},
+		"redisbroker": {module + "pushstream/engine"},
 	}
 	for dir, bans := range forbidden {
 		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {

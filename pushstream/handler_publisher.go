@@ -245,9 +245,11 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	start := time.Now()
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
-			rejectPublish(rejectedNoMemory)
-			memoryRefusals.note(h.logger, memoryFields(h.store)...)
-			writeMemoryFull(w)
+			if errors.Is(err, engine.ErrNoMemory) {
+				rejectPublish(rejectedNoMemory)
+				memoryRefusals.note(h.logger, memoryFields(h.store)...)
+			}
+			writeStoreError(w, err, "published")
 			return
 		}
 	}
@@ -288,6 +290,29 @@ func awaitArrivals(r *http.Request, store engine.Engine) {
 	}
 }
 
+// writeStoreError answers a publish or delete the store refused: the
+// memory cap (writeMemoryFull) or an unreachable broker (writeUnavailable);
+// done says what did not happen.
+func writeStoreError(w http.ResponseWriter, err error, done string) {
+	if errors.Is(err, engine.ErrUnavailable) {
+		writeUnavailable(w, done)
+		return
+	}
+	writeMemoryFull(w)
+}
+
+// writeUnavailable answers a publish or delete while the broker cannot be
+// reached: a 503 whose body says so, which a publisher retries later
+// (not in nginx, which has no broker; docs/PROTOCOL.md §10.1). Channels
+// named before the failing one in a multi-channel path were published.
+func writeUnavailable(w http.ResponseWriter, done string) {
+	hdr := w.Header()
+	hdr[headerExplain] = []string{explainBrokerUnavailable}
+	hdr["Retry-After"] = []string{"1"}
+	writeBody(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8",
+		[]byte("push stream broker unavailable: Redis cannot be reached, nothing was "+done+"\n"))
+}
+
 // writeMemoryFull answers a publish or delete the memory cap refused: a
 // header-only 500 after which the connection closes, as nginx closes
 // keep-alive connections after such an error (docs/PROTOCOL.md §1.7); a
@@ -314,7 +339,7 @@ func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channe
 		}
 		ok, err := h.store.Delete(ch, body)
 		if err != nil {
-			writeMemoryFull(w)
+			writeStoreError(w, err, "deleted")
 			return
 		}
 		deleted = deleted || ok

@@ -61,6 +61,9 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	}
 	hdr[headerTag] = []string{Version}
 	hdr[headerCommit] = []string{buildRevision}
+	if b, ok := h.store.(brokerHealth); ok {
+		hdr[headerBroker] = []string{brokerState(b)}
+	}
 
 	refs := channelRefs(r, h.ChannelsPath)
 	if len(refs) == 0 {

@@ -46,6 +46,7 @@ const (
 	explainDeleted             = "Channel deleted."
 	explainBadCallback         = "Invalid JSONP callback name."
 	explainOriginNotAllowed    = "Origin not allowed."
+	explainBrokerUnavailable   = "Broker unavailable."
 )
 
 // requestError is a header-only answer with an optional explain text.

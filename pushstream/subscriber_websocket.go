@@ -294,8 +294,13 @@ func (h *SubscriberHandler) publishFromClient(channels []*engine.Channel, text [
 		if ch.IsEvents() || h.store.Lookup(ch.ID) != ch {
 			continue
 		}
+		opts := engine.PublishOptions{Store: h.StoreMessages}
+		if q, ok := h.store.(queuedPublisher); ok {
+			q.PublishQueued(ch, text, opts)
+			continue
+		}
 		// A full memory cap drops the message; the connection goes on.
-		if _, err := h.store.Publish(ch, text, engine.PublishOptions{Store: h.StoreMessages}); err != nil {
+		if _, err := h.store.Publish(ch, text, opts); errors.Is(err, engine.ErrNoMemory) {
 			rejectPublish(rejectedNoMemory)
 			memoryRefusals.note(h.logger, memoryFields(h.store)...)
 		}

@@ -21,7 +21,11 @@ type Channel struct {
 
 	seq      uint64
 	wildcard bool
-	events   atomic.Bool
+	// replica marks a channel a broker's log created (PublishStamped): its
+	// creation and destruction are announced by the store that created it
+	// for a publish.
+	replica bool
+	events  atomic.Bool
 
 	mu            sync.Mutex
 	lastID        int64

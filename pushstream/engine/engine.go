@@ -38,11 +38,13 @@ type Engine interface {
 	Stored(ch *Channel, sel *Selection) (msgs []*Message, lastTime, lastTag int64)
 
 	// Publish adds a message to ch and queues it to its subscribers
-	// without waiting for any. It fails only with ErrNoMemory.
+	// without waiting for any. It fails with ErrNoMemory, or with
+	// ErrUnavailable when a broker cannot be reached.
 	Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error)
 	// Delete deletes ch: its subscribers get the channel-deleted message
 	// with text. It reports false if ch was already deleted, and fails with
-	// ErrNoMemory when the memory cap has no room for that message.
+	// ErrNoMemory when the memory cap has no room for that message, or
+	// with ErrUnavailable when a broker cannot be reached.
 	Delete(ch *Channel, text []byte) (bool, error)
 
 	// Register adds a subscriber. It fails with ErrStoreClosed once the

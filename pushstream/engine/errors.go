@@ -11,4 +11,7 @@ var (
 	ErrNoMemory = errors.New("shared memory cap reached")
 	// ErrStoreClosed means the process is exiting.
 	ErrStoreClosed = errors.New("store is shutting down")
+	// ErrUnavailable means the broker that shares the channels with other
+	// processes cannot be reached: nothing was published or deleted.
+	ErrUnavailable = errors.New("broker unavailable")
 )

@@ -34,6 +34,11 @@ func (s *Store) emit(event, id string) {
 	text = append(text, '"')
 	text = jsontext.AppendString(text, id)
 	text = append(text, `"}`...)
+	opts := PublishOptions{EventType: event, HasEventType: true, Store: true}
+	if sink := s.eventSink.Load(); sink != nil {
+		(*sink)(ec.ID, text, opts)
+		return
+	}
 	// A full memory cap drops the event; the activity itself goes on.
-	_, _ = s.Publish(ec, text, PublishOptions{EventType: event, HasEventType: true, Store: true})
+	_, _ = s.Publish(ec, text, opts)
 }

@@ -59,7 +59,9 @@ func (s *Store) Sweep() {
 		}
 		if empty {
 			s.channelTrash = append(s.channelTrash, trashEntry{cost: channelCost + int64(len(ch.ID)), deadline: trashDeadline})
-			destroyed = append(destroyed, ch.ID)
+			if !ch.replica {
+				destroyed = append(destroyed, ch.ID)
+			}
 		} else {
 			remaining = append(remaining, ch)
 		}
@@ -88,7 +90,9 @@ func (s *Store) Sweep() {
 			delete(s.channels, id)
 			s.uncountLocked(ch)
 			s.channelTrash = append(s.channelTrash, trashEntry{cost: channelCost + int64(len(ch.ID)), deadline: trashDeadline})
-			destroyed = append(destroyed, id)
+			if !ch.replica {
+				destroyed = append(destroyed, id)
+			}
 		}
 	}
 	s.channelTrash = s.freeExpired(s.channelTrash, now)

@@ -1,0 +1,116 @@
+package engine
+
+import "time"
+
+// PublishOptions describe one publish.
+type PublishOptions struct {
+	// EventID and EventType are the optional Event-Id and Event-Type values.
+	EventID, EventType       string
+	HasEventID, HasEventType bool
+	// Store keeps the message in the channel.
+	Store bool
+}
+
+// Publish adds a message to ch and hands it to its subscribers without
+// waiting for any of them. It fails only with ErrNoMemory.
+func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error) {
+	return s.publish(ch, text, opts, nil)
+}
+
+// publish is Publish with the message's id, time and tag either assigned
+// here (stamp nil) or given by a broker.
+func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *Stamp) (*Message, error) {
+	// Every byte the message keeps counts: text, event id and type
+	// (renderings count as they are made, Message.Rendered).
+	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
+	if !s.reserve(cost) {
+		return nil, ErrNoMemory
+	}
+	settings := s.Settings()
+	now := s.now()
+	msg := &Message{
+		Channel:      ch.ID,
+		Time:         now.Unix(),
+		EventID:      opts.EventID,
+		HasEventID:   opts.HasEventID,
+		EventType:    opts.EventType,
+		HasEventType: opts.HasEventType,
+		Text:         text,
+		acct:         &account{cost: cost},
+		store:        s,
+	}
+	if stamp != nil {
+		msg.Time = stamp.Time
+	}
+	msg.expires = msg.Time + int64(settings.MessageTTL/time.Second)
+	events := ch.IsEvents()
+	var evicted []*Message
+
+	ch.mu.Lock()
+	if stamp != nil {
+		ch.lastID, msg.Tag = stamp.ID, stamp.Tag
+	} else {
+		ch.lastID++
+		msg.Tag = s.nextTag(msg.Time)
+	}
+	msg.ID = ch.lastID
+	ch.lastTime, ch.lastTag = msg.Time, msg.Tag
+	ch.inactiveUntil = now.Add(settings.ChannelInactivityTime)
+	keep := opts.Store || events
+	if stamp != nil && msg.expires <= now.Unix() {
+		// It expired before it reached this store (a broker's replay):
+		// it counts as published but is not kept.
+		keep = false
+	}
+	if keep {
+		ch.messages = append(ch.messages, msg)
+		if over := len(ch.messages) - settings.MaxMessagesStoredPerChannel; settings.MaxMessagesStoredPerChannel > 0 && over > 0 {
+			evicted = ch.dropOldest(over)
+		}
+	}
+	ch.keepForRejoin(msg, now)
+	var woken *[]*Subscriber
+	var delivered int64
+	for _, sb := range ch.subs {
+		queued, wake := sb.sub.enqueue(Delivery{Msg: msg})
+		if queued {
+			delivered++
+		}
+		if wake {
+			if woken == nil {
+				woken = s.wakes.list()
+			}
+			*woken = append(*woken, sb.sub)
+		}
+	}
+	ch.mu.Unlock()
+	if woken != nil {
+		s.wakes.wake(woken)
+	}
+
+	if !events {
+		s.published.Add(1)
+		s.counters.delivered(delivered)
+		if keep {
+			s.stored.Add(1 - int64(len(evicted)))
+		}
+	}
+	if !keep {
+		evicted = append(evicted, msg)
+	}
+	s.trashMessages(evicted)
+	return msg, nil
+}
+
+// trashMessages moves messages that left their channel to the trash.
+func (s *Store) trashMessages(msgs []*Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	deadline := s.now().Add(s.Settings().TrashDelay)
+	s.trashMu.Lock()
+	for _, m := range msgs {
+		s.messageTrash = append(s.messageTrash, trashEntry{acct: m.acct, deadline: deadline})
+	}
+	s.trashMu.Unlock()
+}
