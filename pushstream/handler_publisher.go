@@ -215,6 +215,12 @@ func (h *PublisherHandler) refuse(w http.ResponseWriter, publish bool, rerr *req
 			rejectPublish(rejectedBadRequest)
 		}
 	}
+	if rerr.status == http.StatusInternalServerError {
+		// A channel the memory cap had no room for: answered as a message
+		// it had no room for.
+		writeMemoryFull(w)
+		return
+	}
 	writeHeaderOnly(w, rerr.status, rerr.explain)
 }
 

@@ -2,6 +2,7 @@ package scenarios_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -25,10 +26,17 @@ func memoryFullConfig() config {
 // waits forever.
 func fillOnOneConnection(t *testing.T, id string, size int) int {
 	t.Helper()
+	return fillChannelsOnOneConnection(t, func(int) string { return id }, size)
+}
+
+// fillChannelsOnOneConnection is fillOnOneConnection with the n-th
+// message published to channel(n).
+func fillChannelsOnOneConnection(t *testing.T, channel func(n int) string, size int) int {
+	t.Helper()
 	c := dialRaw(t)
 	body := strings.Repeat("m", size)
 	for n := 0; n < 10_000; n++ {
-		c.send(http.MethodPost, "/pub?id="+id, body)
+		c.send(http.MethodPost, "/pub?id="+channel(n), body)
 		res := c.head()
 		if res.Status == http.StatusOK {
 			c.readBody(res)
@@ -63,6 +71,21 @@ func TestMemoryFullClosesAndRefills(t *testing.T) {
 	second := fillOnOneConnection(t, id, 1000)
 	if second < first-1 || second > first+1 {
 		t.Fatalf("%d publishes fit after the trash was freed, %d before", second, first)
+	}
+}
+
+// TestMemoryFullChannelClosesToo: docs/SCENARIOS.md
+// mix/cleanup_memory_spec.rb #6's pattern, one new channel per message
+// with store_messages off: the cap is reached by a channel, not by a
+// message, and that 500 closes the connection as well.
+func TestMemoryFullChannelClosesToo(t *testing.T) {
+	t.Parallel()
+	c := memoryFullConfig()
+	c.Pub = map[string]string{"store_messages": "off"}
+	load(t, c)
+	id := channelID(t)
+	if n := fillChannelsOnOneConnection(t, func(n int) string { return fmt.Sprint(id, "_", n) }, 1); n == 0 {
+		t.Fatal("no channel fit")
 	}
 }
 
