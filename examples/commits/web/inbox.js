@@ -22,8 +22,9 @@
 	const boxStatus = document.getElementById('inbox-status');
 	const list = document.getElementById('notifications');
 
-	// state: 'logged-out', 'connecting', 'live', 'refused', 'offline'
-	const inbox = { user: null, channel: '', state: 'logged-out', states: [], gaps: 0, received: 0 };
+	// state: 'starting' (until /api/v1/me answers), then 'logged-out', or
+	// 'connecting', 'live', 'refused'
+	const inbox = { user: null, channel: '', state: 'starting', states: [], gaps: 0, received: 0 };
 	const position = { since: '', eventId: '', lastModified: '', etag: '' };
 	const seen = new Set(); // ids of the notifications shown
 
