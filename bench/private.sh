@@ -47,7 +47,7 @@ port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)
 awk '/^\t@subscribe path_regexp/ {skip=1} skip && /^\t}$/ {skip=0; next} !skip' \
 	"$example/Caddyfile" >"$work/noauth.Caddyfile"
 cp "$example/Caddyfile" "$work/auth.Caddyfile"
-grep -q forward_auth "$work/noauth.Caddyfile" && { echo "forward_auth still in the variant" >&2; exit 1; }
+grep -q "^[[:space:]]*forward_auth " "$work/noauth.Caddyfile" && { echo "forward_auth still in the variant" >&2; exit 1; }
 
 # run_config NAME starts the app and Caddy on NAME.Caddyfile, runs the
 # measurements and stops both.

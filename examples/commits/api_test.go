@@ -243,7 +243,7 @@ func TestAPICreatePublishes(t *testing.T) {
 	if len(pubs) != 2 {
 		t.Fatalf("%d publications, want 2", len(pubs))
 	}
-	if n := pubs[1]; n.Path != "/events/pub/private-4" || !bytes.Contains(n.Body, []byte(`"kind":"published","commit_id":1`)) {
+	if n := pubs[1]; n.Path != "/events/pub/private-4" || !bytes.Contains(n.Body, []byte(`"kind":"published","commit_id":1`)) || n.EventID == "" || !bytes.Contains(n.Body, []byte(`"id":"`+n.EventID+`"`)) {
 		t.Fatalf("notification %s to %s", n.Body, n.Path)
 	}
 	p := pubs[0]

@@ -12,6 +12,9 @@ import (
 // Notification is what a user's private channel, private-<user id>,
 // carries: something happened to one of their commits.
 type Notification struct {
+	// ID is unique per notification, and also its Event-Id: a page drops
+	// what a resume delivers twice, and resumes after the last one it got.
+	ID string `json:"id"`
 	// Kind is "published" (your commit was published) or "starred".
 	Kind     string `json:"kind"`
 	CommitID int64  `json:"commit_id"`
@@ -36,6 +39,7 @@ func (a *API) notify(userID int64, n Notification) {
 	if a.Publisher == nil {
 		return
 	}
+	n.ID = "n" + strconv.FormatInt(notificationSeq.Add(1), 10)
 	body, err := marshal(n)
 	if err != nil {
 		a.Logger.Error("encoding notification", "err", err)
@@ -43,8 +47,7 @@ func (a *API) notify(userID int64, n Notification) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	eventID := "n" + strconv.FormatInt(notificationSeq.Add(1), 10)
-	if err := a.Publisher.Publish(ctx, []string{privateChannel(userID)}, eventID, body); err != nil {
+	if err := a.Publisher.Publish(ctx, []string{privateChannel(userID)}, n.ID, body); err != nil {
 		a.Logger.Error("publishing notification", "user", userID, "err", err)
 	}
 }

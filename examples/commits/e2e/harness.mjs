@@ -14,7 +14,7 @@ import { chromium } from 'playwright-core';
 export const CADDY = (process.env.COMMITS_URL || 'http://127.0.0.1:8081').replace(/\/$/, '');
 export const TLS = (process.env.COMMITS_TLS_URL || 'https://localhost:8443').replace(/\/$/, '');
 export const INTERNAL = (process.env.COMMITS_INTERNAL_URL || 'http://127.0.0.1:8082').replace(/\/$/, '');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const WAIT = { timeout: 60_000 }; // a busy machine: be patient, assert no timing
 
 // CuttableProxy forwards TCP connections to Caddy until cut.

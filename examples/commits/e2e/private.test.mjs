@@ -35,15 +35,18 @@ async function loggedInContext(username) {
 	return context;
 }
 
-// openInbox opens the page with transport and waits until its inbox
-// subscription settled: 'live', 'refused' or 'logged-out'.
-async function openInbox(context, query) {
+// openInbox opens the page with query and waits until its inbox
+// subscription reaches want, or a state it never leaves: 'refused' (no
+// retry after a 403) or 'logged-out'. A live subscription may drop and
+// reconnect on its own, so 'live' is waited for, not sampled.
+async function openInbox(context, query, want) {
 	const page = await context.newPage();
 	const errors = [];
 	page.on('pageerror', (err) => errors.push(err.message));
 	await page.goto(`${proxy.url}/${query}`);
-	await page.waitForFunction(() => window.inbox && ['live', 'refused', 'logged-out'].includes(window.inbox.state), null, WAIT);
-	return { page, errors, state: await page.evaluate(() => window.inbox.state) };
+	const state = await page.waitForFunction((w) => window.inbox
+		&& [w, 'refused', 'logged-out'].includes(window.inbox.state) && window.inbox.state, want, WAIT);
+	return { page, errors, state: await state.jsonValue() };
 }
 
 // starAs stars commit id with username's session, outside the browser.
@@ -60,8 +63,8 @@ test("a user gets their own notifications live, on every transport", async () =>
 	try {
 		const pages = [];
 		for (const transport of TRANSPORTS) {
-			const opened = await openInbox(bruno, `?transport=${transport}`);
-			assert.equal(opened.state, 'live', transport);
+			const opened = await openInbox(bruno, `?transport=${transport}`, 'live');
+			assert.equal(opened.state, 'live', `${transport}: ${await opened.page.evaluate(() => window.inbox.states)}`);
 			assert.equal(await opened.page.evaluate(() => window.inbox.channel), 'private-2');
 			pages.push(opened);
 		}
@@ -91,7 +94,7 @@ test("another user is refused a private channel on every transport, and the page
 	const carla = await loggedInContext('carla');
 	try {
 		for (const transport of TRANSPORTS) {
-			const { page, errors, state } = await openInbox(carla, `?transport=${transport}&inbox=private-2`);
+			const { page, errors, state } = await openInbox(carla, `?transport=${transport}&inbox=private-2`, 'refused');
 			assert.equal(state, 'refused', transport);
 			assert.match(await page.textContent('#inbox-status'), /refused: private-2 is not yours/);
 			assert.equal(await page.evaluate(() => window.inbox.received), 0);
@@ -101,7 +104,7 @@ test("another user is refused a private channel on every transport, and the page
 			await page.close();
 		}
 		// Her own channel opens.
-		const own = await openInbox(carla, '?transport=eventsource');
+		const own = await openInbox(carla, '?transport=eventsource', 'live');
 		assert.equal(own.state, 'live');
 		assert.equal(await own.page.evaluate(() => window.inbox.channel), 'private-3');
 	} finally {
@@ -112,11 +115,11 @@ test("another user is refused a private channel on every transport, and the page
 test('logged out, a private channel is refused on every transport', async () => {
 	const context = await browser.newContext();
 	try {
-		const plain = await openInbox(context, '');
+		const plain = await openInbox(context, '', 'logged-out');
 		assert.equal(plain.state, 'logged-out');
 		assert.match(await plain.page.textContent('#inbox-status'), /log in/);
 		for (const transport of TRANSPORTS) {
-			const { page, state } = await openInbox(context, `?transport=${transport}&inbox=private-2`);
+			const { page, state } = await openInbox(context, `?transport=${transport}&inbox=private-2`, 'refused');
 			assert.equal(state, 'refused', transport);
 			await page.close();
 		}

@@ -22,12 +22,15 @@
 	const boxStatus = document.getElementById('inbox-status');
 	const list = document.getElementById('notifications');
 
-	// state: 'logged-out', 'connecting', 'live', 'refused', 'offline'
-	const inbox = { user: null, channel: '', state: 'logged-out', gaps: 0, received: 0 };
+	// state: 'starting' (until /api/v1/me answers), then 'logged-out', or
+	// 'connecting', 'live', 'refused'
+	const inbox = { user: null, channel: '', state: 'starting', states: [], gaps: 0, received: 0 };
 	const position = { since: '', eventId: '', lastModified: '', etag: '' };
+	const seen = new Set(); // ids of the notifications shown
 
 	function setState(state, text) {
 		inbox.state = state;
+		inbox.states.push(state);
 		box.dataset.state = state;
 		boxStatus.textContent = text;
 	}
@@ -72,7 +75,11 @@
 					return;
 				}
 				if (!n || typeof n.kind !== 'string') return;
-				position.eventId = eventId || position.eventId;
+				// A resume from a time may deliver one twice: drop it by id,
+				// and resume after the last one from now on.
+				position.eventId = n.id || eventId || position.eventId;
+				if (seen.has(n.id)) return;
+				seen.add(n.id);
 				inbox.received++;
 				show(n);
 			},
