@@ -344,6 +344,8 @@ func (r *runner) deleteChannels(ids []string) (int, error) {
 		res, err := cl.do(http.MethodDelete, pubPath(ids[0]), "", "Accept: text/html")
 		if err != nil || res.status == http.StatusInternalServerError {
 			refused++
+			sum, _ := r.sum()
+			r.logf("DELETE %s refused %.2f s after the loop began: %s", ids[0], time.Since(began).Seconds(), sum.summary())
 			time.Sleep(time.Second)
 			continue
 		}
