@@ -349,7 +349,7 @@ func (r *runner) deleteChannels(ids []string) (int, error) {
 			time.Sleep(time.Second)
 			continue
 		}
-		if first && refused > 0 {
+		if first {
 			// Evidence of what made room: the counters right after.
 			first = false
 			sum, _ := r.sum()
