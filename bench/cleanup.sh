@@ -11,7 +11,7 @@
 #
 # NGINX is nginx built with wandenberg/nginx-push-stream-module 0.6.0
 # (default /work/original/install/sbin/nginx; bench/RESULTS.md says how).
-# A sequential run takes about 8 minutes. The table goes to DIR/table.md,
+# A sequential run takes about 7 minutes, --parallel about 2. The table goes to DIR/table.md,
 # the step log to DIR/log.txt (DIR defaults to bench/results/cleanup-<time>).
 set -euo pipefail
 
