@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -212,8 +211,12 @@ func freePort() (int, error) {
 // s into dir and starts the server on a free port; it returns once the
 // port accepts connections.
 func startServer(impl string, bin string, s settings, dir string) (*server, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "client_body_temp"), 0o755); err != nil {
-		return nil, err
+	// logs/ is where nginx opens its default error log before it reads
+	// the configuration.
+	for _, sub := range []string{"client_body_temp", "logs"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			return nil, err
+		}
 	}
 	port, err := freePort()
 	if err != nil {
@@ -277,8 +280,7 @@ func (s *server) stop() {
 	case <-done:
 	case <-ctx.Done():
 		_ = s.cmd.Process.Kill()
-		if err := <-done; err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			fmt.Fprintf(os.Stderr, "%s: killed after 10 s: %v\n", s.name, err)
-		}
+		<-done
+		fmt.Fprintf(os.Stderr, "%s: killed, still running 10 s after SIGTERM\n", s.name)
 	}
 }
