@@ -138,6 +138,15 @@ func lookupServer(name string) *server {
 // newServer picks free ports for a new server of t and registers it.
 func newServer(t testing.TB) *server {
 	t.Helper()
+	srv := newNode(t)
+	servers.Store(t.Name(), srv)
+	return srv
+}
+
+// newNode picks free ports for a server that is not the test's own
+// (one of a cluster's nodes).
+func newNode(t testing.TB) *server {
+	t.Helper()
 	srv := &server{
 		httpPort:  freePort(t),
 		adminPort: freePort(t),
@@ -147,7 +156,6 @@ func newServer(t testing.TB) *server {
 		log:       &syncBuffer{},
 	}
 	srv.baseURL = fmt.Sprintf("http://127.0.0.1:%d", srv.httpPort)
-	servers.Store(t.Name(), srv)
 	return srv
 }
 

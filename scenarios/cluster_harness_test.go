@@ -2,7 +2,6 @@ package scenarios_test
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -51,15 +50,7 @@ func startCluster(t *testing.T, n int, c config) *cluster {
 func startNode(t *testing.T, c config) *server {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
-		srv := &server{
-			httpPort:  freePort(t),
-			adminPort: freePort(t),
-			tlsPort:   freePort(t),
-			client:    &http.Client{Timeout: waitLimit, Transport: &http.Transport{}},
-			exited:    make(chan struct{}),
-			log:       &syncBuffer{},
-		}
-		srv.baseURL = fmt.Sprintf("http://127.0.0.1:%d", srv.httpPort)
+		srv := newNode(t)
 		if srv.start(t, srv.adapt(t, c.Caddyfile(), c.Timing)) {
 			return srv
 		}
