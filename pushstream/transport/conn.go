@@ -160,6 +160,14 @@ func (c *Conn) handle(ev uint32) {
 		c.end("too slow: write stalled", false)
 		return
 	case ev&evTTL != 0:
+		// Output queued before the TTL fired goes out before the closing
+		// bytes, as nginx writes a message when it is published.
+		if ev&evDeliver != 0 && len(c.unsent) == 0 {
+			if _, reason, finish := c.session.Deliver(); reason != "" {
+				c.end(reason, finish)
+				return
+			}
+		}
 		c.end("ttl", true)
 		return
 	case ev&evPing != 0:
