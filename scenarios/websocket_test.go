@@ -317,6 +317,10 @@ func TestWebSocketLargeClientMessages(t *testing.T) {
 		}
 		ws.send(wsClientFrame(0x81, msg, wsMask))
 		first, payload := ws.frame()
+		// The baseline's 10 s ping may come first on a busy machine.
+		for first == wsPing[0] && len(payload) == 0 {
+			first, payload = ws.frame()
+		}
 		want := fmt.Sprintf(`{"channel":"%s", "id":"%d", "message":"%s"}`, id, i+1, msg)
 		if first != 0x81 || string(payload) != want {
 			t.Fatalf("echo of %d bytes: first byte %#x, payload %d bytes %q", size, first, len(payload), abbreviate(string(payload)))
