@@ -21,8 +21,9 @@ type trashEntry struct {
 // Store holds every channel, stored message and subscriber of the process.
 // It is shared by every handler and outlives config reloads.
 //
-// Lock order: mu, then Channel.mu, then Subscriber.mu. trashMu and tagMu
-// are leaves: nothing else is locked while one of them is held.
+// Lock order: mu, then Channel.mu, then Subscriber.mu. The locks of
+// index, messageTrash and memory are leaves: nothing else is locked while
+// one of them is held.
 type Store struct {
 	settings atomic.Pointer[Settings]
 	now      func() time.Time
@@ -40,14 +41,12 @@ type Store struct {
 	closing       bool
 	drained       chan struct{}
 
-	memUsed atomic.Int64
-
-	trashMu      sync.Mutex
-	messageTrash []trashEntry
-
-	tagMu   sync.Mutex
-	tagTime int64
-	tag     int64
+	// What every publish touches is split by channel stripe or kept on
+	// cache lines of its own (stripe.go).
+	index        channelIndex
+	memory       memoryAccount
+	messageTrash messageTrash
+	tags         tagClock
 
 	wakes wakeQueue
 
@@ -56,8 +55,8 @@ type Store struct {
 	arriving  *arrivalGroup
 	sealed    []*arrivalGroup
 
-	published   atomic.Int64
-	stored      atomic.Int64
+	published   stripedCounter
+	stored      stripedCounter
 	slowClosed  atomic.Int64
 	stopJanitor chan struct{}
 	janitorDone chan struct{}
@@ -132,29 +131,16 @@ func (s *Store) setEventsFlag(ch *Channel, events bool) {
 
 // reserve accounts n bytes against the memory cap, or reports false.
 func (s *Store) reserve(n int64) bool {
-	limit := s.Settings().SharedMemorySize
-	for {
-		used := s.memUsed.Load()
-		if used+n > limit {
-			return false
-		}
-		if s.memUsed.CompareAndSwap(used, used+n) {
-			return true
-		}
-	}
+	return s.memory.reserve(n, s.Settings().SharedMemorySize)
 }
 
-func (s *Store) release(n int64) { s.memUsed.Add(-n) }
+func (s *Store) release(n int64) { s.memory.release(n) }
 
 // MemoryUsed returns the accounted bytes.
-func (s *Store) MemoryUsed() int64 { return s.memUsed.Load() }
+func (s *Store) MemoryUsed() int64 { return s.memory.inUse() }
 
 // Lookup returns the live channel with the id, or nil.
-func (s *Store) Lookup(id string) *Channel {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.channels[id]
-}
+func (s *Store) Lookup(id string) *Channel { return s.index.get(id) }
 
 // GetOrCreate returns the channel with the id, creating it if needed. It
 // fails with ErrTooManyChannels or ErrNoMemory.
@@ -180,7 +166,7 @@ func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
 	}
 	s.nextSeq++
 	ch = &Channel{ID: id, seq: s.nextSeq, wildcard: wildcard, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
-	s.channels[id] = ch
+	s.link(ch)
 	if wildcard {
 		s.wildcardCount++
 	} else {
@@ -207,16 +193,7 @@ func (s *Store) Channels(prefix string) []*Channel {
 }
 
 // nextTag returns the store-wide tag of a publish at unix second sec.
-func (s *Store) nextTag(sec int64) int64 {
-	s.tagMu.Lock()
-	defer s.tagMu.Unlock()
-	if sec == s.tagTime {
-		s.tag++
-	} else {
-		s.tagTime, s.tag = sec, 1
-	}
-	return s.tag
-}
+func (s *Store) nextTag(sec int64) int64 { return s.tags.next(sec) }
 
 // PublishOptions describe one publish.
 type PublishOptions struct {
@@ -233,7 +210,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 	// Every byte the message keeps counts: text, event id and type
 	// (renderings count as they are made, Message.Rendered).
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
-	if !s.reserve(cost) {
+	if !s.memory.reserveFrom(ch.stripe(), cost, s.Settings().SharedMemorySize) {
 		return nil, ErrNoMemory
 	}
 	settings := s.Settings()
@@ -282,29 +259,25 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 	}
 
 	if !events {
-		s.published.Add(1)
+		s.published.add(ch.stripe(), 1)
 		if keep {
-			s.stored.Add(1 - int64(len(evicted)))
+			s.stored.add(ch.stripe(), 1-int64(len(evicted)))
 		}
 	}
 	if !keep {
 		evicted = append(evicted, msg)
 	}
-	s.trashMessages(evicted)
+	s.trashMessages(ch.stripe(), evicted)
 	return msg, nil
 }
 
-// trashMessages moves messages that left their channel to the trash.
-func (s *Store) trashMessages(msgs []*Message) {
+// trashMessages moves messages that left their channel to the trash,
+// in its stripe i.
+func (s *Store) trashMessages(i int, msgs []*Message) {
 	if len(msgs) == 0 {
 		return
 	}
-	deadline := s.now().Add(s.Settings().TrashDelay)
-	s.trashMu.Lock()
-	for _, m := range msgs {
-		s.messageTrash = append(s.messageTrash, trashEntry{acct: m.acct, deadline: deadline})
-	}
-	s.trashMu.Unlock()
+	s.messageTrash.add(i, msgs, s.now().Add(s.Settings().TrashDelay))
 }
 
 // Delete deletes ch (docs/PROTOCOL.md §4.5): it leaves the lookup at once, its
@@ -324,7 +297,7 @@ func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
 		s.mu.Unlock()
 		return false, nil
 	}
-	delete(s.channels, ch.ID)
+	s.unlink(ch)
 	s.uncountLocked(ch)
 	s.deleting = append(s.deleting, ch)
 	s.mu.Unlock()
@@ -376,9 +349,7 @@ func (s *Store) Summary() Summary {
 		Subscribers:      len(s.subscribers),
 	}
 	s.mu.RUnlock()
-	s.trashMu.Lock()
-	sum.MessagesInTrash = len(s.messageTrash)
-	s.trashMu.Unlock()
+	sum.MessagesInTrash = s.messageTrash.len()
 	sum.Published = s.published.Load()
 	sum.Stored = s.stored.Load()
 	sum.Uptime = s.Uptime()
