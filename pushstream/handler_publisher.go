@@ -46,6 +46,12 @@ type PublisherHandler struct {
 	AllowedOrigins string `json:"allowed_origins,omitempty"`
 	// MaxBodySize caps request bodies, in bytes. Default 1 MiB.
 	MaxBodySize int64 `json:"max_body_size,omitempty"`
+	// BatchPublish reads a POST or PUT whose Content-Type is
+	// application/vnd.pushstream.batch+json as several messages, each
+	// with its own channels and event id and type, and answers per
+	// message (docs/PROTOCOL.md §4.6). Off by default: such a body is
+	// then one message like any other.
+	BatchPublish bool `json:"batch_publish,omitempty"`
 
 	store   engine.Engine
 	admin   bool
@@ -123,6 +129,10 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 	}
 	if publish && r.ContentLength > h.MaxBodySize {
 		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
+		return nil
+	}
+	if publish && h.BatchPublish && isBatch(r) {
+		h.publishBatch(w, r)
 		return nil
 	}
 	refs := channelRefs(r, h.ChannelsPath)

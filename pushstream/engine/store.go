@@ -202,6 +202,10 @@ type PublishOptions struct {
 	HasEventID, HasEventType bool
 	// Store keeps the message in the channel.
 	Store bool
+
+	// reserved tells Publish that PublishAll already accounted the
+	// message.
+	reserved bool
 }
 
 // Publish adds a message to ch and hands it to its subscribers without
@@ -210,7 +214,7 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 	// Every byte the message keeps counts: text, event id and type
 	// (renderings count as they are made, Message.Rendered).
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
-	if !s.memory.reserveFrom(ch.stripe(), cost, s.Settings().SharedMemorySize) {
+	if !opts.reserved && !s.memory.reserveFrom(ch.stripe(), cost, s.Settings().SharedMemorySize) {
 		return nil, ErrNoMemory
 	}
 	settings := s.Settings()
