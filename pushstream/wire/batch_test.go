@@ -18,10 +18,16 @@ func TestParseBatch(t *testing.T) {
 		bad  bool
 	}{
 		{"one message", `[{"channels": ["a"], "text": "hi"}]`, []BatchMessage{{Channels: []string{"a"}, Text: "hi"}}, false},
-		{"event headers", `[{"channels": ["a", "b"], "text": "x", "event_id": "42", "event_type": "note"}]`,
-			[]BatchMessage{{Channels: []string{"a", "b"}, Text: "x", EventID: &id, EventType: &typ}}, false},
-		{"empty event id is present", `[{"channels": ["a"], "text": "x", "event_id": ""}]`,
-			[]BatchMessage{{Channels: []string{"a"}, Text: "x", EventID: &empty}}, false},
+		{
+			"event headers", `[{"channels": ["a", "b"], "text": "x", "event_id": "42", "event_type": "note"}]`,
+			[]BatchMessage{{Channels: []string{"a", "b"}, Text: "x", EventID: &id, EventType: &typ}},
+			false,
+		},
+		{
+			"empty event id is present", `[{"channels": ["a"], "text": "x", "event_id": ""}]`,
+			[]BatchMessage{{Channels: []string{"a"}, Text: "x", EventID: &empty}},
+			false,
+		},
 		{"unicode and escapes", `[{"channels": ["a"], "text": "\u00e9\n\"q\""}]`, []BatchMessage{{Channels: []string{"a"}, Text: "é\n\"q\""}}, false},
 		{"trailing space", "[]\r\n ", []BatchMessage{}, false},
 		{"empty body", ``, nil, true},
