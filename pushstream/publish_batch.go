@@ -3,6 +3,7 @@ package pushstream
 import (
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
@@ -56,7 +57,9 @@ func (h *PublisherHandler) publishBatch(w http.ResponseWriter, r *http.Request) 
 	for i := range msgs {
 		results[i] = h.publishOne(&msgs[i], withInfo)
 	}
-	writeBody(w, http.StatusOK, "application/json", wire.AppendBatchAnswer(nil, results))
+	// About what one channel's info takes, per message.
+	answer := make([]byte, 0, 32+len(results)*112)
+	writeBody(w, http.StatusOK, "application/json", wire.AppendBatchAnswer(answer, results))
 }
 
 // publishOne publishes one message of a batch with the checks and
@@ -67,9 +70,7 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 	}
 	settings := h.store.Settings()
 	for _, id := range msg.Channels {
-		// An id that the channels path of a single publish would not
-		// give as it is could not be subscribed to either.
-		if refs := wire.ParseChannelsPath(id); len(refs) != 1 || refs[0].ID != id || refs[0].Backtrack != 0 {
+		if !oneChannel(id) {
 			return wire.BatchResult{Status: http.StatusBadRequest, Explain: explainBadChannelID}
 		}
 		if rerr := checkID(settings, id); rerr != nil {
@@ -109,6 +110,25 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 		}
 	}
 	return result
+}
+
+// oneChannel tells whether id is one channel as a channels path gives it
+// (docs/PROTOCOL.md §2.2): not empty, no `/`, no `.b<digits>` at its end.
+// Another id could not be subscribed to.
+func oneChannel(id string) bool {
+	if id == "" || strings.IndexByte(id, '/') >= 0 {
+		return false
+	}
+	i := strings.LastIndex(id, ".b")
+	if i < 0 || i+2 == len(id) {
+		return true
+	}
+	for _, c := range []byte(id[i+2:]) {
+		if c < '0' || c > '9' {
+			return true
+		}
+	}
+	return false
 }
 
 // publishAll publishes text to every channel, all or nothing where the
