@@ -58,8 +58,17 @@ func TestOneChannel(t *testing.T) {
 		id   string
 		want bool
 	}{
-		{"ch", true}, {"", false}, {"a/b", false}, {"/", false}, {"ch.b5", false}, {"ch.b", true},
-		{"ch.bx", true}, {"ch.b5x", true}, {"ch.b5.b", true}, {"a.b1.b2", false}, {"ALL", true},
+		{"ch", true},
+		{"", false},
+		{"a/b", false},
+		{"/", false},
+		{"ch.b5", false},
+		{"ch.b", true},
+		{"ch.bx", true},
+		{"ch.b5x", true},
+		{"ch.b5.b", true},
+		{"a.b1.b2", false},
+		{"ALL", true},
 	} {
 		if got := oneChannel(tc.id); got != tc.want {
 			t.Errorf("oneChannel(%q) = %v, want %v", tc.id, got, tc.want)
