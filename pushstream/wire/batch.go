@@ -19,10 +19,14 @@ const BatchContentType = "application/vnd.pushstream.batch+json"
 // lists, with the Event-Id and Event-Type a single publish would carry
 // in headers (nil when absent).
 type BatchMessage struct {
-	Channels  []string `json:"channels"`
-	Text      string   `json:"text"`
-	EventID   *string  `json:"event_id"`
-	EventType *string  `json:"event_type"`
+	// Channels are the channel ids, in publish order.
+	Channels []string `json:"channels"`
+	// Text is the message text.
+	Text string `json:"text"`
+	// EventID is the Event-Id, possibly empty, or nil when absent.
+	EventID *string `json:"event_id"`
+	// EventType is the Event-Type, or nil when absent.
+	EventType *string `json:"event_type"`
 }
 
 // ErrBadBatch wraps every reason a batch body is refused as a whole.
@@ -53,9 +57,12 @@ func ParseBatch(body []byte) ([]BatchMessage, error) {
 // on success the info of its channels as after publishing (nil when the
 // publisher answers without channel info).
 type BatchResult struct {
-	Status  int
+	// Status is the HTTP status of the same single publish.
+	Status int
+	// Explain is its X-Nginx-PushStream-Explain text, or "".
 	Explain string
-	Infos   []engine.ChannelInfo
+	// Infos are the channels' infos after a successful publish.
+	Infos []engine.ChannelInfo
 }
 
 // AppendBatchAnswer appends the JSON answer to a batch: one result per
