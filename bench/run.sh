@@ -4,7 +4,10 @@
 # A/B alternately, each run on a freshly started server pinned to core 0,
 # the load generator on core 1, and prints every figure with ours/Nchan.
 #
-#   bench/run.sh [--quick] [--only S1,S3] [--rounds N] [--no-nchan] [--out DIR]
+#   bench/run.sh [--quick] [--only S1,S3] [--rounds N] [--no-nchan] [--cores 1|2] [--out DIR]
+#
+# --cores 2 runs each server on both cores (GOMAXPROCS=2; nginx with two
+# workers) with the load generator sharing them.
 #
 # Results (JSON, text, summary.txt) go to bench/results/<time>/ unless --out.
 set -euo pipefail
@@ -19,6 +22,7 @@ ONLY="S1,S2,S3,S4"
 ROUNDS=1
 WITH_NCHAN=1
 OUT=""
+CORES=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -27,6 +31,8 @@ while [ $# -gt 0 ]; do
 	--rounds) ROUNDS="$2"; shift ;;
 	--rounds=*) ROUNDS="${1#*=}" ;;
 	--no-nchan) WITH_NCHAN=0 ;;
+	--cores) CORES="$2"; shift ;;
+	--cores=*) CORES="${1#*=}" ;;
 	--out) OUT="$2"; shift ;;
 	--out=*) OUT="${1#*=}" ;;
 	-h | --help) usage 0 ;;
@@ -51,6 +57,14 @@ if [ "$(nproc)" -lt 2 ]; then
 	echo "run.sh: fewer than 2 cores: server and client share core 0, figures are not comparable" >&2
 	CLIENT_CPU=0
 fi
+case "$CORES" in
+1) ;;
+2)
+	# The multi-core run: server and load generator share both cores.
+	SERVER_CPU=0,1 CLIENT_CPU=0,1
+	;;
+*) echo "run.sh: --cores takes 1 or 2" >&2; exit 2 ;;
+esac
 
 # Scenario sizes: full, or --quick for a smoke run.
 if [ "$QUICK" = 1 ]; then
@@ -124,7 +138,7 @@ if [ "$WITH_NCHAN" = 1 ]; then
 	# the descriptor limit; harmless.
 	cat >"$WORK/nginx/nginx.conf" <<EOF
 load_module $NCHAN_MODULE;
-worker_processes 1;
+worker_processes $CORES;
 worker_rlimit_nofile $NOFILE;
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -182,13 +196,13 @@ wait_port() {
 	return 1
 }
 
-# start_server ours|nchan: a fresh server on core 0; sets SERVER_PID, PORT
-# and STYLE.
+# start_server ours|nchan: a fresh server on $SERVER_CPU; sets SERVER_PID,
+# PORT and STYLE.
 start_server() {
 	case "$1" in
 	ours)
 		PORT=$OURS_PORT STYLE=ours
-		BENCH_PORT=$PORT GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$WORK/caddy" run \
+		BENCH_PORT=$PORT GOMAXPROCS=$CORES taskset -c "$SERVER_CPU" "$WORK/caddy" run \
 			--config "$ROOT/bench/Caddyfile" --adapter caddyfile >>"$WORK/caddy.log" 2>&1 &
 		;;
 	nchan)
@@ -282,9 +296,28 @@ ab() {
 
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
+# batches NAME NCHAN_RUN loadgen-args...: NAME with the batch publish at
+# 1, 10 and 100 messages per request (ours only), each compared with
+# Nchan's one-message requests of run NCHAN_RUN of the same scenario.
+batches() {
+	local name=$1 nchan=$2 n
+	shift 2
+	[ "$ROUNDS" -gt 1 ] && nchan="$nchan.r$ROUNDS"
+	for n in 1 10 100; do
+		measure "$name-batch$n" ours "$@" --batch-publish "$n"
+		if [ -s "$OUT/$nchan.nchan.json" ] && [ -s "$OUT/$name-batch$n.ours.json" ]; then
+			"$WORK/loadgen" compare --title "$name-batch$n vs Nchan per request" \
+				"$OUT/$name-batch$n.ours.json" "$OUT/$nchan.nchan.json" | tee -a "$SUMMARY"
+		else
+			tee -a "$SUMMARY" <"$OUT/$name-batch$n.ours.txt"
+		fi
+		echo | tee -a "$SUMMARY"
+	done
+}
+
 log "results in $OUT"
 {
-	echo "bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) on $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+	echo "bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) on $(nproc) cores, server on $CORES, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo ' (work tree modified)')"
 	echo "ratio = ours/Nchan: above 1 is better for connected, deliveries/s, publishes/s; below 1 for the rest"
 	echo
@@ -302,6 +335,7 @@ if wants S2; then
 fi
 if wants S3; then
 	ab S3a-publish-0subs 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
+	batches S3a-publish-0subs S3a-publish-0subs 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" --publishers 16
 	# Caddy's own floor: the same POSTs answered by `respond` (ours only),
 	# what any Caddy handler costs before it does anything.
 	measure S3a-caddy-floor ours 0 --mode none --channels 1 --messages "$S3_CAP" --duration "$S3_DURATION" \
@@ -313,5 +347,6 @@ if wants S3; then
 fi
 if wants S4; then
 	ab S4-10k-channels "$S4_CHANNELS" --mode eventsource --channels "$S4_CHANNELS" --messages "$S4_MSGS" --publishers 8
+	batches S4-10k-channels S4-10k-channels "$S4_CHANNELS" --mode eventsource --channels "$S4_CHANNELS" --messages "$S4_MSGS" --publishers 8
 fi
 log "done: $SUMMARY"

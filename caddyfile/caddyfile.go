@@ -230,6 +230,8 @@ func parsePublisher(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 			pub.AllowedOrigins, err = stringArg(h.Dispenser)
 		case "max_body_size":
 			pub.MaxBodySize, err = sizeArg(h.Dispenser)
+		case "batch_publish":
+			pub.BatchPublish, err = boolArg(h.Dispenser)
 		default:
 			return nil, h.Errf("unknown push_stream_publisher subdirective %q", name)
 		}

@@ -48,6 +48,12 @@ type PublisherHandler struct {
 	AllowedOrigins string `json:"allowed_origins,omitempty"`
 	// MaxBodySize caps request bodies, in bytes. Default 1 MiB.
 	MaxBodySize int64 `json:"max_body_size,omitempty"`
+	// BatchPublish reads a POST or PUT whose Content-Type is
+	// application/vnd.pushstream.batch+json as several messages, each
+	// with its own channels and event id and type, and answers per
+	// message (docs/PROTOCOL.md §4.6). Off by default: such a body is
+	// then one message like any other.
+	BatchPublish bool `json:"batch_publish,omitempty"`
 
 	store   engine.Engine
 	logger  *zap.Logger
@@ -128,6 +134,10 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 	if publish && r.ContentLength > h.MaxBodySize {
 		rejectPublish(rejectedLimits)
 		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
+		return nil
+	}
+	if publish && h.BatchPublish && isBatch(r) {
+		h.publishBatch(w, r)
 		return nil
 	}
 	refs := channelRefs(r, h.ChannelsPath)

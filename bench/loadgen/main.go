@@ -62,6 +62,7 @@ type config struct {
 	subPath, pubPath          pathTemplate
 
 	subscribers, channels, messages, size, publishers int
+	batchSize                                         int
 	rate                                              float64
 	duration                                          time.Duration
 
@@ -122,6 +123,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&cfg.size, "size", 100, "message body size in bytes (at least the 22-40 bytes of sequence and timestamp)")
 	fs.IntVar(&cfg.publishers, "publishers", 1, "publisher keep-alive connections, one request in flight each")
 	fs.Float64Var(&cfg.rate, "rate", 0, "total publish rate in messages/s; 0 publishes flat out")
+	fs.IntVar(&cfg.batchSize, "batch-publish", 0, "messages per request with the batch publish (docs/PROTOCOL.md §4.6, ours only); 0: one per request")
 	fs.DurationVar(&cfg.duration, "duration", 0, "stop publishing after this long (wrk-like runs); 0: after --messages")
 	fs.IntVar(&cfg.spread, "spread", 16, "source addresses 127.0.0.1 .. 127.0.0.<spread> for the connections")
 	fs.StringVar(&cfg.reader, "reader", "epoll", "how subscribers are read: epoll (one goroutine, one read per ready connection) or goroutine (one per subscriber, Go's netpoller)")
@@ -176,7 +178,10 @@ func parseFlags(args []string) (*config, error) {
 		pubPath = paths["pub"]
 	}
 	cfg.subPath, cfg.pubPath = parsePathTemplate(subPath), parsePathTemplate(pubPath)
-	if cfg.channels < 1 || cfg.subscribers < 0 || cfg.messages < 0 || cfg.publishers < 0 || cfg.connectConcurrency < 1 {
+	if cfg.batchSize > 0 && cfg.rate > 0 {
+		return nil, fmt.Errorf("--batch-publish does not take --rate")
+	}
+	if cfg.channels < 1 || cfg.batchSize < 0 || cfg.subscribers < 0 || cfg.messages < 0 || cfg.publishers < 0 || cfg.connectConcurrency < 1 {
 		return nil, fmt.Errorf("--channels, --connect-concurrency must be at least 1; counts not negative")
 	}
 	cfg.pids = pids

@@ -68,6 +68,10 @@ func (ps *publishers) run() PublishOutcome {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if cfg.batchSize > 0 {
+				ps.batchLoop(cfg.subscribers+i, deadline)
+				return
+			}
 			ps.loop(cfg.subscribers+i, start, deadline)
 		}()
 	}
@@ -169,6 +173,12 @@ func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 
 // roundTrip writes a request and reads its whole response.
 func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) (status int, keepAlive bool, err error) {
+	return roundTripBody(conn, br, req, io.Discard)
+}
+
+// roundTripBody writes a request and reads its whole response, the body
+// into body.
+func roundTripBody(conn net.Conn, br *bufio.Reader, req []byte, body io.Writer) (status int, keepAlive bool, err error) {
 	if _, err := conn.Write(req); err != nil {
 		return 0, false, fmt.Errorf("writing publish: %w", err)
 	}
@@ -179,7 +189,7 @@ func roundTrip(conn net.Conn, br *bufio.Reader, req []byte) (status int, keepAli
 	if h.contentLength < 0 && !h.chunked && h.status != 204 && h.status != 304 {
 		return h.status, false, nil
 	}
-	if _, err := io.Copy(io.Discard, h.body(br)); err != nil {
+	if _, err := io.Copy(body, h.body(br)); err != nil {
 		return 0, false, fmt.Errorf("reading publish answer: %w", err)
 	}
 	if h.chunked {

@@ -34,7 +34,7 @@ func (s *Store) Health() error {
 	if closing {
 		return ErrStoreClosed
 	}
-	if s.memUsed.Load()+messageCost+1 > s.Settings().SharedMemorySize {
+	if s.memory.inUse()+messageCost+1 > s.Settings().SharedMemorySize {
 		return ErrNoMemory
 	}
 	return nil

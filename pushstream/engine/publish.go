@@ -9,6 +9,10 @@ type PublishOptions struct {
 	HasEventID, HasEventType bool
 	// Store keeps the message in the channel.
 	Store bool
+
+	// reserved tells Publish that PublishAll already accounted the
+	// message.
+	reserved bool
 }
 
 // Publish adds a message to ch and hands it to its subscribers without
@@ -23,7 +27,7 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 	// Every byte the message keeps counts: text, event id and type
 	// (renderings count as they are made, Message.Rendered).
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
-	if !s.reserve(cost) {
+	if !opts.reserved && !s.memory.reserveFrom(ch.stripe(), cost, s.Settings().SharedMemorySize) {
 		return nil, ErrNoMemory
 	}
 	settings := s.Settings()
@@ -89,28 +93,24 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 	}
 
 	if !events {
-		s.published.Add(1)
+		s.published.add(ch.stripe(), 1)
 		s.counters.delivered(delivered)
 		if keep {
-			s.stored.Add(1 - int64(len(evicted)))
+			s.stored.add(ch.stripe(), 1-int64(len(evicted)))
 		}
 	}
 	if !keep {
 		evicted = append(evicted, msg)
 	}
-	s.trashMessages(evicted)
+	s.trashMessages(ch.stripe(), evicted)
 	return msg, nil
 }
 
-// trashMessages moves messages that left their channel to the trash.
-func (s *Store) trashMessages(msgs []*Message) {
+// trashMessages moves messages that left their channel to the trash,
+// in its stripe i.
+func (s *Store) trashMessages(i int, msgs []*Message) {
 	if len(msgs) == 0 {
 		return
 	}
-	deadline := s.now().Add(s.Settings().TrashDelay)
-	s.trashMu.Lock()
-	for _, m := range msgs {
-		s.messageTrash = append(s.messageTrash, trashEntry{acct: m.acct, deadline: deadline})
-	}
-	s.trashMu.Unlock()
+	s.messageTrash.add(i, msgs, s.now().Add(s.Settings().TrashDelay))
 }

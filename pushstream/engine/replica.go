@@ -55,7 +55,7 @@ func (s *Store) replica(id string) (*Channel, error) {
 	}
 	s.nextSeq++
 	ch := &Channel{ID: id, seq: s.nextSeq, wildcard: settings.IsWildcard(id), replica: true, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
-	s.channels[id] = ch
+	s.link(ch)
 	if ch.wildcard {
 		s.wildcardCount++
 	} else {

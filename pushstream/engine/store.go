@@ -21,8 +21,9 @@ type trashEntry struct {
 // Store holds every channel, stored message and subscriber of the process.
 // It is shared by every handler and outlives config reloads.
 //
-// Lock order: mu, then Channel.mu, then Subscriber.mu. trashMu and tagMu
-// are leaves: nothing else is locked while one of them is held.
+// Lock order: mu, then Channel.mu, then Subscriber.mu. The locks of
+// index, messageTrash and memory are leaves: nothing else is locked while
+// one of them is held.
 type Store struct {
 	settings atomic.Pointer[Settings]
 	now      func() time.Time
@@ -40,14 +41,12 @@ type Store struct {
 	closing       bool
 	drained       chan struct{}
 
-	memUsed atomic.Int64
-
-	trashMu      sync.Mutex
-	messageTrash []trashEntry
-
-	tagMu   sync.Mutex
-	tagTime int64
-	tag     int64
+	// What every publish touches is split by channel stripe or kept on
+	// cache lines of its own (stripe.go).
+	index        channelIndex
+	memory       memoryAccount
+	messageTrash messageTrash
+	tags         tagClock
 
 	wakes    wakeQueue
 	counters counters
@@ -59,8 +58,8 @@ type Store struct {
 
 	eventSink atomic.Pointer[EventSink]
 
-	published   atomic.Int64
-	stored      atomic.Int64
+	published   stripedCounter
+	stored      stripedCounter
 	slowClosed  atomic.Int64
 	stopJanitor chan struct{}
 	janitorDone chan struct{}
@@ -135,29 +134,16 @@ func (s *Store) setEventsFlag(ch *Channel, events bool) {
 
 // reserve accounts n bytes against the memory cap, or reports false.
 func (s *Store) reserve(n int64) bool {
-	limit := s.Settings().SharedMemorySize
-	for {
-		used := s.memUsed.Load()
-		if used+n > limit {
-			return false
-		}
-		if s.memUsed.CompareAndSwap(used, used+n) {
-			return true
-		}
-	}
+	return s.memory.reserve(n, s.Settings().SharedMemorySize)
 }
 
-func (s *Store) release(n int64) { s.memUsed.Add(-n) }
+func (s *Store) release(n int64) { s.memory.release(n) }
 
 // MemoryUsed returns the accounted bytes.
-func (s *Store) MemoryUsed() int64 { return s.memUsed.Load() }
+func (s *Store) MemoryUsed() int64 { return s.memory.inUse() }
 
 // Lookup returns the live channel with the id, or nil.
-func (s *Store) Lookup(id string) *Channel {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return s.channels[id]
-}
+func (s *Store) Lookup(id string) *Channel { return s.index.get(id) }
 
 // GetOrCreate returns the channel with the id, creating it if needed. It
 // fails with ErrTooManyChannels or ErrNoMemory.
@@ -183,7 +169,7 @@ func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
 	}
 	s.nextSeq++
 	ch = &Channel{ID: id, seq: s.nextSeq, wildcard: wildcard, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
-	s.channels[id] = ch
+	s.link(ch)
 	if wildcard {
 		s.wildcardCount++
 	} else {
@@ -210,16 +196,7 @@ func (s *Store) Channels(prefix string) []*Channel {
 }
 
 // nextTag returns the store-wide tag of a publish at unix second sec.
-func (s *Store) nextTag(sec int64) int64 {
-	s.tagMu.Lock()
-	defer s.tagMu.Unlock()
-	if sec == s.tagTime {
-		s.tag++
-	} else {
-		s.tagTime, s.tag = sec, 1
-	}
-	return s.tag
-}
+func (s *Store) nextTag(sec int64) int64 { return s.tags.next(sec) }
 
 // Delete deletes ch (docs/PROTOCOL.md §4.5): it leaves the lookup at once, its
 // subscriptions are removed and each subscriber gets the channel-deleted
@@ -238,7 +215,7 @@ func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
 		s.mu.Unlock()
 		return false, nil
 	}
-	delete(s.channels, ch.ID)
+	s.unlink(ch)
 	s.uncountLocked(ch)
 	s.deleting = append(s.deleting, ch)
 	s.mu.Unlock()
@@ -291,9 +268,7 @@ func (s *Store) Summary() Summary {
 		Subscribers:      len(s.subscribers),
 	}
 	s.mu.RUnlock()
-	s.trashMu.Lock()
-	sum.MessagesInTrash = len(s.messageTrash)
-	s.trashMu.Unlock()
+	sum.MessagesInTrash = s.messageTrash.len()
 	sum.Published = s.published.Load()
 	sum.Stored = s.stored.Load()
 	sum.Uptime = s.Uptime()

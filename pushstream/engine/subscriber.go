@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,6 +45,10 @@ type Subscriber struct {
 	// wake, once set by Drive, replaces notify. It is called with no lock
 	// held.
 	wake func()
+	// wakeDue is set while a wake of sub is on a publisher's list or in
+	// the wake queue: later publishes leave sub to that wake, which takes
+	// their messages too (wakeQueue).
+	wakeDue atomic.Bool
 
 	mu    sync.Mutex
 	queue []Delivery
@@ -142,8 +147,10 @@ func (sub *Subscriber) Notify() <-chan struct{} { return sub.notify }
 
 // Drive makes wake the way sub learns of pending deliveries and of its
 // end, instead of Notify. The store calls wake with no lock held, from
-// whichever goroutine published, deleted or shut down; the caller then
-// calls wake itself once for what was queued before.
+// whichever goroutine published, deleted or shut down, or helps deliver
+// (wakeQueue), several at once: wake must not block, and must Take and
+// write from one goroutine at a time (transport.Conn.Wake does). The
+// caller then calls wake itself once for what was queued before.
 func (sub *Subscriber) Drive(wake func()) {
 	sub.mu.Lock()
 	sub.wake = wake
@@ -177,9 +184,10 @@ func (sub *Subscriber) Live() int {
 }
 
 // enqueue hands a message to sub without blocking; a full queue ends sub
-// as slow. It reports whether d was queued. The caller holds the
-// channel's lock; if wake is true it must call sub.wake once that lock is
-// released.
+// as slow. It reports whether d was queued, and whether sub must be
+// woken: the caller holds the channel's lock; if wake is true it must have
+// sub woken through the store's wakeQueue once that lock is released,
+// which clears wakeDue first.
 func (sub *Subscriber) enqueue(d Delivery) (queued, wake bool) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
@@ -193,7 +201,8 @@ func (sub *Subscriber) enqueue(d Delivery) (queued, wake bool) {
 		sub.store.slowClosed.Add(1)
 		return false, sub.signal()
 	}
-	return true, sub.push(d)
+	// A wake already due takes this delivery with the others.
+	return true, sub.push(d) && !sub.wakeDue.Swap(true)
 }
 
 // push appends d and signals the owner; sub.mu must be held. It returns

@@ -87,7 +87,7 @@ func (s *Store) Sweep() {
 		}
 		ch.mu.Unlock()
 		if collect {
-			delete(s.channels, id)
+			s.unlink(ch)
 			s.uncountLocked(ch)
 			s.channelTrash = append(s.channelTrash, trashEntry{cost: channelCost + int64(len(ch.ID)), deadline: trashDeadline})
 			if !ch.replica {
@@ -98,10 +98,8 @@ func (s *Store) Sweep() {
 	s.channelTrash = s.freeExpired(s.channelTrash, now)
 	s.mu.Unlock()
 
-	s.trashMessages(trashed)
-	s.trashMu.Lock()
-	s.messageTrash = s.freeExpired(s.messageTrash, now)
-	s.trashMu.Unlock()
+	s.trashMessages(0, trashed)
+	s.messageTrash.freeExpired(s, now)
 
 	for _, id := range destroyed {
 		s.emit(EventChannelDestroyed, id)

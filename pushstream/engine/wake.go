@@ -3,29 +3,57 @@ package engine
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
+// wakeBatchSize is how many subscribers one goroutine wakes at a time
+// when a publish's subscribers are shared among cores. Each wake is about
+// one system call (a writev), so a batch is some hundred microseconds of
+// work: small enough to spread a fan-out, large enough that handing it
+// over costs nothing in comparison.
+const wakeBatchSize = 128
+
 // wakeQueue wakes driven subscribers (Subscriber.Drive) for the publishers
-// that queued messages to them. Publishers running at the same time share
-// one pass over their subscribers: each first lets the others queue their
-// messages, then the one that takes the pass wakes every subscriber once,
-// so a subscriber behind several publishers gets their messages in one
-// write. A lone publisher wakes its subscribers at once.
+// that queued messages to them, on every core:
+//
+//   - A subscriber is woken once for all the messages queued to it
+//     meanwhile: enqueue reports it to a publisher only if no wake is
+//     already due (Subscriber.wakeDue), and a publisher first lets the
+//     other runnable publishers queue theirs (runtime.Gosched), so a
+//     subscriber behind several publishers gets their messages in one
+//     write.
+//   - A publisher wakes its first wakeBatchSize subscribers itself and
+//     queues the rest in batches. Helpers, started when batches wait and
+//     gone once none is left (at most GOMAXPROCS-1), take batches as the
+//     publisher does: a fan-out is written by every core.
+//   - A publisher takes at most as many queued batches as it queued, so
+//     its answer waits for no more than its own fan-out's worth of work,
+//     whoever's batches it runs, and nothing queued waits for a helper
+//     alone.
+//
+// Nothing here waits for a subscriber: a wake only posts an event to its
+// connection (transport.Conn.Wake), which handles it unless busy. Order
+// per subscriber is its queue's, whoever wakes it.
 type wakeQueue struct {
-	// pass is held by the goroutine waking subscribers. It is only ever
-	// tried, never waited for: a wake can publish again (a websocket
-	// client's message) and so come back here.
-	pass sync.Mutex
-
-	mu      sync.Mutex
-	pending []*Subscriber
-	spare   []*Subscriber
-
 	// lists recycles the publishers' lists of subscribers to wake, which
 	// are as long as a channel's subscriptions
 	// (BenchmarkPublishFanOutDriven: 82 KB less garbage per publish to
-	// 10k subscribers).
-	lists sync.Pool
+	// 10k subscribers); batches recycles the queued batches.
+	lists   sync.Pool
+	batches sync.Pool
+
+	// mu guards the queue of batches, oldest first.
+	mu          sync.Mutex
+	first, last *wakeBatch
+
+	helpers atomic.Int32
+}
+
+// wakeBatch is a batch of subscribers to wake, linked in the queue.
+type wakeBatch struct {
+	next *wakeBatch
+	n    int
+	subs [wakeBatchSize]*Subscriber
 }
 
 // list returns an empty list for wake.
@@ -36,31 +64,129 @@ func (q *wakeQueue) list() *[]*Subscriber {
 	return new([]*Subscriber)
 }
 
-// wake wakes the subscribers of list, or leaves them to the pass in
-// progress; list is recycled.
+// wake wakes the subscribers of list, sharing them with helpers when
+// there are more than a batch and more than one core; list is recycled.
 func (q *wakeQueue) wake(list *[]*Subscriber) {
-	q.mu.Lock()
-	q.pending = append(q.pending, *list...)
-	q.mu.Unlock()
+	runtime.Gosched()
+	subs := *list
+	queued := 0
+	if len(subs) > wakeBatchSize {
+		if helpers := runtime.GOMAXPROCS(0) - 1; helpers > 0 {
+			queued = q.queue(subs[wakeBatchSize:])
+			q.startHelpers(min(queued, helpers), helpers)
+			subs = subs[:wakeBatchSize]
+		}
+	}
+	wakeAll(subs)
+	for range queued {
+		if !q.runOne() {
+			break
+		}
+	}
 	clear(*list)
 	*list = (*list)[:0]
 	q.lists.Put(list)
-	runtime.Gosched()
-	for q.pass.TryLock() {
-		q.mu.Lock()
-		batch := q.pending
-		q.pending = q.spare[:0]
-		q.mu.Unlock()
-		for _, sub := range batch {
-			sub.wake()
+}
+
+// wakeAll wakes each subscriber of subs.
+func wakeAll(subs []*Subscriber) {
+	for _, sub := range subs {
+		sub.wakeDue.Store(false)
+		sub.wake()
+	}
+}
+
+// queue puts subs in batches at the end of the queue and returns how
+// many.
+func (q *wakeQueue) queue(subs []*Subscriber) int {
+	var first, last *wakeBatch
+	n := 0
+	for len(subs) > 0 {
+		b, ok := q.batches.Get().(*wakeBatch)
+		if !ok {
+			b = new(wakeBatch)
 		}
-		clear(batch)
-		q.mu.Lock()
-		q.spare = batch
-		more := len(q.pending) > 0
+		b.n = copy(b.subs[:], subs)
+		subs = subs[b.n:]
+		if last == nil {
+			first = b
+		} else {
+			last.next = b
+		}
+		last = b
+		n++
+	}
+	q.mu.Lock()
+	if q.last == nil {
+		q.first = first
+	} else {
+		q.last.next = first
+	}
+	q.last = last
+	q.mu.Unlock()
+	return n
+}
+
+// runOne wakes the subscribers of the oldest queued batch and reports
+// whether there was one.
+func (q *wakeQueue) runOne() bool {
+	q.mu.Lock()
+	b := q.first
+	if b == nil {
 		q.mu.Unlock()
-		q.pass.Unlock()
-		if !more {
+		return false
+	}
+	q.first = b.next
+	if q.first == nil {
+		q.last = nil
+	}
+	q.mu.Unlock()
+	b.next = nil
+	wakeAll(b.subs[:b.n])
+	clear(b.subs[:b.n])
+	q.batches.Put(b)
+	return true
+}
+
+// waiting tells whether batches are queued.
+func (q *wakeQueue) waiting() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.first != nil
+}
+
+// claim counts one more helper unless max run, and reports whether it did.
+func (q *wakeQueue) claim(max int) bool {
+	for {
+		n := q.helpers.Load()
+		if int(n) >= max {
+			return false
+		}
+		if q.helpers.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// startHelpers starts up to n helpers, so that at most max run.
+func (q *wakeQueue) startHelpers(n, max int) {
+	for range n {
+		if !q.claim(max) {
+			return
+		}
+		go q.help(max)
+	}
+}
+
+// help runs queued batches until none is left. A batch queued just as
+// it leaves is run by its publisher, which runs as many as it queued
+// unless they are gone, or by a helper that publisher started.
+func (q *wakeQueue) help(max int) {
+	for {
+		for q.runOne() {
+		}
+		q.helpers.Add(-1)
+		if !q.waiting() || !q.claim(max) {
 			return
 		}
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -18,9 +19,20 @@ func drivenSubscriber(tb testing.TB, store *Store, ch *Channel, onBatch func([]D
 	if _, err := store.Subscribe(sub, ch, nil); err != nil {
 		tb.Fatal(err)
 	}
+	// Wakes come from any goroutine, several at once: like a
+	// transport.Conn, the first to find the subscriber free takes and
+	// hands over what is pending, and the others leave it to that one.
+	var pending atomic.Bool
+	var busy sync.Mutex
 	sub.Drive(func() {
-		batch, _ := sub.Take()
-		onBatch(batch)
+		pending.Store(true)
+		for pending.Load() && busy.TryLock() {
+			if pending.Swap(false) {
+				batch, _ := sub.Take()
+				onBatch(batch)
+			}
+			busy.Unlock()
+		}
 	})
 	return sub
 }
@@ -141,5 +153,53 @@ func TestConcurrentPublishersReachEveryDrivenSubscriber(t *testing.T) {
 	}
 	if store.SlowClosed() != 0 {
 		t.Fatalf("%d subscribers closed as slow", store.SlowClosed())
+	}
+}
+
+// TestWideFanOutSharedWithHelpers: a publish to more subscribers than one
+// wake batch is shared with helpers; every subscriber gets every message
+// in order, and the helpers are gone once the queue is empty.
+func TestWideFanOutSharedWithHelpers(t *testing.T) {
+	store := newWakeTestStore()
+	ch, _, _ := store.GetOrCreate("wide")
+	const subscribers, messages = 5*wakeBatchSize + 3, 20
+	next := make([]atomic.Int64, subscribers)
+	var bad atomic.Value
+	for i := range next {
+		drivenSubscriber(t, store, ch, func(batch []Delivery) {
+			for _, d := range batch {
+				n, _ := strconv.Atoi(string(d.Msg.Text))
+				if int64(n) != next[i].Load() {
+					bad.CompareAndSwap(nil, "subscriber "+strconv.Itoa(i)+": got "+strconv.Itoa(n))
+				}
+				next[i].Add(1)
+			}
+		})
+	}
+	for n := range messages {
+		if _, err := store.Publish(ch, []byte(strconv.Itoa(n)), PublishOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := range next {
+		for next[i].Load() != messages {
+			if time.Now().After(deadline) {
+				t.Fatalf("subscriber %d got %d messages of %d", i, next[i].Load(), messages)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if msg := bad.Load(); msg != nil {
+		t.Fatal(msg)
+	}
+	for store.wakes.helpers.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d helpers still running", store.wakes.helpers.Load())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if store.wakes.waiting() {
+		t.Fatal("batches left in the queue")
 	}
 }

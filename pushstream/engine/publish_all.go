@@ -1,0 +1,22 @@
+package engine
+
+// PublishAll publishes one message to each channel of chs, in order, or to
+// none: the memory of every copy is accounted before the first is
+// published, so it fails only with ErrNoMemory, having published nothing.
+// A batch publish (docs/PROTOCOL.md §4.6) uses it so that no message of a
+// batch is half applied. It is not part of Engine: an engine without it
+// publishes channel by channel.
+func (s *Store) PublishAll(chs []*Channel, text []byte, opts PublishOptions) ([]*Message, error) {
+	// What Publish accounts for each copy.
+	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
+	if !s.reserve(cost * int64(len(chs))) {
+		return nil, ErrNoMemory
+	}
+	opts.reserved = true
+	msgs := make([]*Message, len(chs))
+	for i, ch := range chs {
+		// Accounted already, a publish cannot fail.
+		msgs[i], _ = s.Publish(ch, text, opts)
+	}
+	return msgs, nil
+}
