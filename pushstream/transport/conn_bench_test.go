@@ -19,87 +19,84 @@ import (
 
 // The multi-core fan-out benchmarks: publishes go through the store to
 // driven subscribers, each a transport.Conn writing HTTP chunks with one
-// writev per wake, as a direct eventsource subscriber does, to a pipe
-// drained by a reader: a descriptor that costs the kernel little, so
-// that the figures are the delivery path's. (Not unix sockets: a read
-// there wakes every epoll watcher of the writing end, which a TCP socket
-// or a pipe only does once it was full.) Compare -cpu 1 and 2:
+// writev per wake, as a direct eventsource subscriber does, to a loopback
+// TCP connection drained by a reader. (Not unix socket pairs, cheaper per
+// write: a read there wakes every epoll watcher of the writing end, where
+// TCP wakes a writer only after a full buffer. Not pipes: a Conn reads
+// its descriptor for client input.) Compare -cpu 1 and 2:
 //
 //	go test -run '^$' -bench FanOutCores -cpu 1,2 ./pushstream/transport/
 
-// fanOutPipes is how many pipes carry the subscribers: each subscriber
-// writes to its own duplicate of one pipe's writing end, so 10k
-// subscribers take 10k descriptors plus these pipes.
-const fanOutPipes = 512
+// fanOutLinks is how many connections carry the subscribers: each
+// subscriber writes to its own duplicate of one connection's descriptor,
+// so 10k subscribers take 10k descriptors plus twice these.
+const fanOutLinks = 512
 
-// pipeSize is the capacity asked for each pipe (F_SETPIPE_SZ), room for
-// what its subscribers get between two reads.
-const pipeSize = 256 << 10
-
-// drainedPipes are pipes whose reading ends are read until closed.
-type drainedPipes struct {
+// drainedLinks are loopback connections whose accepting ends are read
+// until closed.
+type drainedLinks struct {
 	writers []int
-	readers []*os.File
+	conns   []net.Conn
 	wg      sync.WaitGroup
 }
 
-// newDrainedPipes opens n pipes and starts their readers.
-func newDrainedPipes(b *testing.B, n int) *drainedPipes {
+// newDrainedLinks opens n connections and starts their readers.
+func newDrainedLinks(b *testing.B, n int) *drainedLinks {
 	b.Helper()
-	d := &drainedPipes{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	d := &drainedLinks{}
 	for range n {
-		var fds [2]int
-		if err := syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
+		out, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
 			b.Fatal(err)
 		}
-		// A smaller pipe only means more writes wait for the reader.
-		_, _, _ = syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[1]), syscall.F_SETPIPE_SZ, pipeSize)
-		reader := os.NewFile(uintptr(fds[0]), "pipe")
-		d.writers = append(d.writers, fds[1])
-		d.readers = append(d.readers, reader)
+		in, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := out.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = raw.Control(func(fd uintptr) { d.writers = append(d.writers, int(fd)) })
+		d.conns = append(d.conns, out, in)
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			_, _ = io.Copy(io.Discard, reader)
+			_, _ = io.Copy(io.Discard, in)
 		}()
 	}
 	return d
 }
 
-// conn returns a new connection on a duplicate of the writing end of
-// pipe i.
-func (d *drainedPipes) conn(b *testing.B, i int) net.Conn {
+// conn returns a new connection on a duplicate of the descriptor of
+// connection i; the duplicate shares its non-blocking mode.
+func (d *drainedLinks) conn(b *testing.B, i int) net.Conn {
 	b.Helper()
 	fd, err := syscall.Dup(d.writers[i%len(d.writers)])
 	if err != nil {
 		b.Fatal(err)
 	}
-	return pipeConn{os.NewFile(uintptr(fd), "pipe")}
+	f := os.NewFile(uintptr(fd), "link")
+	defer f.Close()
+	c, err := net.FileConn(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }
 
-// close closes the pipes and waits for their readers.
-func (d *drainedPipes) close() {
-	for _, fd := range d.writers {
-		_ = syscall.Close(fd)
+// close closes the connections and waits for their readers.
+func (d *drainedLinks) close() {
+	for _, c := range d.conns {
+		_ = c.Close()
 	}
 	d.wg.Wait()
-	for _, r := range d.readers {
-		_ = r.Close()
-	}
 }
-
-// pipeConn is a pipe's writing end as a net.Conn: a descriptor the poller
-// watches, which is all a Conn needs.
-type pipeConn struct{ *os.File }
-
-func (pipeConn) LocalAddr() net.Addr  { return pipeAddr{} }
-func (pipeConn) RemoteAddr() net.Addr { return pipeAddr{} }
-
-// pipeAddr is the address of both ends of a pipe.
-type pipeAddr struct{}
-
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
 
 // eventFormatter renders a message as an eventsource event.
 type eventFormatter struct{}
@@ -153,10 +150,10 @@ func (s *fanOutSession) Ping() error   { return nil }
 func (s *fanOutSession) Finish()       {}
 func (s *fanOutSession) Closed(string) { s.store.Unregister(s.sub) }
 
-// fanOutBench is a store with driven subscribers on drained pipes.
+// fanOutBench is a store with driven subscribers on drained connections.
 type fanOutBench struct {
 	store    *engine.Store
-	pipes    *drainedPipes
+	links    *drainedLinks
 	sessions []*fanOutSession
 }
 
@@ -170,7 +167,7 @@ func newFanOutBench(b *testing.B, ids []string, subscribers int) (*fanOutBench, 
 	settings := engine.DefaultSettings()
 	settings.SharedMemorySize = 1 << 40
 	settings.ChannelInactivityTime = time.Hour
-	fb := &fanOutBench{store: engine.NewStore(settings, nil), pipes: newDrainedPipes(b, fanOutPipes)}
+	fb := &fanOutBench{store: engine.NewStore(settings, nil), links: newDrainedLinks(b, fanOutLinks)}
 	var chs []*engine.Channel
 	for _, id := range ids {
 		ch, _, err := fb.store.GetOrCreate(id)
@@ -186,10 +183,10 @@ func newFanOutBench(b *testing.B, ids []string, subscribers int) (*fanOutBench, 
 			if _, err := fb.store.Subscribe(sub, ch, nil); err != nil {
 				b.Fatal(err)
 			}
-			conn := transport.NewConn(fb.pipes.conn(b, len(fb.sessions)), transport.Options{})
+			conn := transport.NewConn(fb.links.conn(b, len(fb.sessions)), transport.Options{})
 			s := &fanOutSession{store: fb.store, sub: sub, conn: conn, out: transport.NewChunkWriter(conn)}
 			if !conn.Start(s) {
-				b.Skip("the poller cannot watch pipes here")
+				b.Skip("the poller cannot watch connections here")
 			}
 			fb.sessions = append(fb.sessions, s)
 		}
@@ -209,10 +206,10 @@ func (fb *fanOutBench) waitDelivered(b *testing.B, want int64) {
 	}
 }
 
-// close ends the subscribers and the pipes.
+// close ends the subscribers and the connections.
 func (fb *fanOutBench) close() {
 	fb.store.Destroy(10 * time.Second)
-	fb.pipes.close()
+	fb.links.close()
 }
 
 // report reports deliveries/s over the timed part.
