@@ -236,6 +236,10 @@ func BenchmarkPublishParallel(b *testing.B) {
 			}
 			text := bytes.Repeat([]byte("x"), 100)
 			var next atomic.Int64
+			// One sweep per 8192 publishes in all, whatever -cpu: a sweep
+			// moves every stored message (no TTL here), so its cost per
+			// publish must not grow with the goroutines.
+			sweepEvery := 8192 * runtime.GOMAXPROCS(0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -251,7 +255,7 @@ func BenchmarkPublishParallel(b *testing.B) {
 						b.Error(err)
 						return
 					}
-					if i%8192 == 0 {
+					if i%sweepEvery == 0 {
 						clock.sweep(store)
 					}
 				}

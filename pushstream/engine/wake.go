@@ -22,14 +22,16 @@ const wakeBatchSize = 128
 //     other runnable publishers queue theirs (runtime.Gosched), so a
 //     subscriber behind several publishers gets their messages in one
 //     write.
-//   - A publisher wakes its first wakeBatchSize subscribers itself and
-//     queues the rest in batches. Helpers, started when batches wait and
-//     gone once none is left (at most GOMAXPROCS-1), take batches as the
-//     publisher does: a fan-out is written by every core.
-//   - A publisher takes at most as many queued batches as it queued, so
-//     its answer waits for no more than its own fan-out's worth of work,
-//     whoever's batches it runs, and nothing queued waits for a helper
-//     alone.
+//   - A publisher queues its subscribers in batches of wakeBatchSize,
+//     then runs batches from the head of the queue, at most as many as it
+//     queued: its answer waits for no more than its own fan-out's worth
+//     of work (a batch of someone else's at most per batch of its own),
+//     and every batch queued is run by someone. Behind a backlog, a
+//     publisher runs older batches first, and its own subscribers, still
+//     due a wake, take its next messages in the same write.
+//   - Helpers, started while more than one batch waits and gone once none
+//     is left (at most GOMAXPROCS-1), run batches too: a fan-out is
+//     written by every core.
 //
 // Nothing here waits for a subscriber: a wake only posts an event to its
 // connection (transport.Conn.Wake), which handles it unless busy. Order
@@ -42,9 +44,10 @@ type wakeQueue struct {
 	lists   sync.Pool
 	batches sync.Pool
 
-	// mu guards the queue of batches, oldest first.
+	// mu guards the queue of batches, oldest first, and its length.
 	mu          sync.Mutex
 	first, last *wakeBatch
+	length      int
 
 	helpers atomic.Int32
 }
@@ -64,28 +67,25 @@ func (q *wakeQueue) list() *[]*Subscriber {
 	return new([]*Subscriber)
 }
 
-// wake wakes the subscribers of list, sharing them with helpers when
-// there are more than a batch and more than one core; list is recycled.
+// wake has the subscribers of list woken, sharing the work with helpers
+// when more than one batch waits and there is more than one core; list
+// is recycled.
 func (q *wakeQueue) wake(list *[]*Subscriber) {
 	runtime.Gosched()
-	subs := *list
-	queued := 0
-	if len(subs) > wakeBatchSize {
-		if helpers := runtime.GOMAXPROCS(0) - 1; helpers > 0 {
-			queued = q.queue(subs[wakeBatchSize:])
-			q.startHelpers(min(queued, helpers), helpers)
-			subs = subs[:wakeBatchSize]
-		}
-	}
-	wakeAll(subs)
-	for range queued {
-		if !q.runOne() {
-			break
-		}
-	}
+	queued, waiting := q.queue(*list)
 	clear(*list)
 	*list = (*list)[:0]
 	q.lists.Put(list)
+	if waiting > 1 {
+		if helpers := runtime.GOMAXPROCS(0) - 1; helpers > 0 {
+			q.startHelpers(min(waiting-1, helpers), helpers)
+		}
+	}
+	for range queued {
+		if !q.runOne() {
+			return
+		}
+	}
 }
 
 // wakeAll wakes each subscriber of subs.
@@ -97,8 +97,8 @@ func wakeAll(subs []*Subscriber) {
 }
 
 // queue puts subs in batches at the end of the queue and returns how
-// many.
-func (q *wakeQueue) queue(subs []*Subscriber) int {
+// many, and how many batches wait in all.
+func (q *wakeQueue) queue(subs []*Subscriber) (queued, waiting int) {
 	var first, last *wakeBatch
 	n := 0
 	for len(subs) > 0 {
@@ -123,8 +123,10 @@ func (q *wakeQueue) queue(subs []*Subscriber) int {
 		q.last.next = first
 	}
 	q.last = last
+	q.length += n
+	waiting = q.length
 	q.mu.Unlock()
-	return n
+	return n, waiting
 }
 
 // runOne wakes the subscribers of the oldest queued batch and reports
@@ -140,6 +142,7 @@ func (q *wakeQueue) runOne() bool {
 	if q.first == nil {
 		q.last = nil
 	}
+	q.length--
 	q.mu.Unlock()
 	b.next = nil
 	wakeAll(b.subs[:b.n])

@@ -19,78 +19,83 @@ import (
 
 // The multi-core fan-out benchmarks: publishes go through the store to
 // driven subscribers, each a transport.Conn writing HTTP chunks with one
-// writev per wake, as a direct eventsource subscriber does, to a unix
-// socket drained by a reader: a descriptor that costs the kernel little,
-// so that the figures are the delivery path's. Compare -cpu 1 and 2:
+// writev per wake, as a direct eventsource subscriber does, to a loopback
+// TCP connection drained by a reader. (Not unix socket pairs, cheaper per
+// write: a read there wakes every epoll watcher of the writing end, where
+// TCP wakes a writer only after a full buffer. Not pipes: a Conn reads
+// its descriptor for client input.) Compare -cpu 1 and 2:
 //
 //	go test -run '^$' -bench FanOutCores -cpu 1,2 ./pushstream/transport/
 
-// fanOutSockets is how many socket pairs carry the subscribers: each
-// subscriber writes to its own duplicate of one pair's writing end, so
-// 10k subscribers take 10k descriptors plus these pairs.
-const fanOutSockets = 512
+// fanOutLinks is how many connections carry the subscribers: each
+// subscriber writes to its own duplicate of one connection's descriptor,
+// so 10k subscribers take 10k descriptors plus twice these.
+const fanOutLinks = 512
 
-// drainedSockets are socket pairs whose reading ends are read until
-// closed.
-type drainedSockets struct {
+// drainedLinks are loopback connections whose accepting ends are read
+// until closed.
+type drainedLinks struct {
 	writers []int
-	readers []net.Conn
+	conns   []net.Conn
 	wg      sync.WaitGroup
 }
 
-// newDrainedSockets opens n socket pairs and starts their readers.
-func newDrainedSockets(b *testing.B, n int) *drainedSockets {
+// newDrainedLinks opens n connections and starts their readers.
+func newDrainedLinks(b *testing.B, n int) *drainedLinks {
 	b.Helper()
-	d := &drainedSockets{}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	d := &drainedLinks{}
 	for range n {
-		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		out, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			b.Fatal(err)
 		}
-		reader := fileConn(b, fds[0])
-		d.writers = append(d.writers, fds[1])
-		d.readers = append(d.readers, reader)
+		in, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raw, err := out.(*net.TCPConn).SyscallConn()
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = raw.Control(func(fd uintptr) { d.writers = append(d.writers, int(fd)) })
+		d.conns = append(d.conns, out, in)
 		d.wg.Add(1)
 		go func() {
 			defer d.wg.Done()
-			_, _ = io.Copy(io.Discard, reader)
+			_, _ = io.Copy(io.Discard, in)
 		}()
 	}
 	return d
 }
 
-// conn returns a new connection on a duplicate of the writing end of
-// pair i.
-func (d *drainedSockets) conn(b *testing.B, i int) net.Conn {
+// conn returns a new connection on a duplicate of the descriptor of
+// connection i; the duplicate shares its non-blocking mode.
+func (d *drainedLinks) conn(b *testing.B, i int) net.Conn {
 	b.Helper()
 	fd, err := syscall.Dup(d.writers[i%len(d.writers)])
 	if err != nil {
 		b.Fatal(err)
 	}
-	return fileConn(b, fd)
-}
-
-// close closes the pairs and waits for their readers.
-func (d *drainedSockets) close() {
-	for _, fd := range d.writers {
-		_ = syscall.Close(fd)
-	}
-	for _, r := range d.readers {
-		_ = r.Close()
-	}
-	d.wg.Wait()
-}
-
-// fileConn turns descriptor fd into a net.Conn, which owns it.
-func fileConn(b *testing.B, fd int) net.Conn {
-	b.Helper()
-	f := os.NewFile(uintptr(fd), "socket")
+	f := os.NewFile(uintptr(fd), "link")
 	defer f.Close()
 	c, err := net.FileConn(f)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return c
+}
+
+// close closes the connections and waits for their readers.
+func (d *drainedLinks) close() {
+	for _, c := range d.conns {
+		_ = c.Close()
+	}
+	d.wg.Wait()
 }
 
 // eventFormatter renders a message as an eventsource event.
@@ -145,10 +150,10 @@ func (s *fanOutSession) Ping() error   { return nil }
 func (s *fanOutSession) Finish()       {}
 func (s *fanOutSession) Closed(string) { s.store.Unregister(s.sub) }
 
-// fanOutBench is a store with driven subscribers on drained sockets.
+// fanOutBench is a store with driven subscribers on drained connections.
 type fanOutBench struct {
 	store    *engine.Store
-	sockets  *drainedSockets
+	links    *drainedLinks
 	sessions []*fanOutSession
 }
 
@@ -162,7 +167,7 @@ func newFanOutBench(b *testing.B, ids []string, subscribers int) (*fanOutBench, 
 	settings := engine.DefaultSettings()
 	settings.SharedMemorySize = 1 << 40
 	settings.ChannelInactivityTime = time.Hour
-	fb := &fanOutBench{store: engine.NewStore(settings, nil), sockets: newDrainedSockets(b, fanOutSockets)}
+	fb := &fanOutBench{store: engine.NewStore(settings, nil), links: newDrainedLinks(b, fanOutLinks)}
 	var chs []*engine.Channel
 	for _, id := range ids {
 		ch, _, err := fb.store.GetOrCreate(id)
@@ -178,10 +183,10 @@ func newFanOutBench(b *testing.B, ids []string, subscribers int) (*fanOutBench, 
 			if _, err := fb.store.Subscribe(sub, ch, nil); err != nil {
 				b.Fatal(err)
 			}
-			conn := transport.NewConn(fb.sockets.conn(b, len(fb.sessions)), transport.Options{})
+			conn := transport.NewConn(fb.links.conn(b, len(fb.sessions)), transport.Options{})
 			s := &fanOutSession{store: fb.store, sub: sub, conn: conn, out: transport.NewChunkWriter(conn)}
 			if !conn.Start(s) {
-				b.Skip("the poller cannot watch unix sockets here")
+				b.Skip("the poller cannot watch connections here")
 			}
 			fb.sessions = append(fb.sessions, s)
 		}
@@ -201,10 +206,10 @@ func (fb *fanOutBench) waitDelivered(b *testing.B, want int64) {
 	}
 }
 
-// close ends the subscribers and the sockets.
+// close ends the subscribers and the connections.
 func (fb *fanOutBench) close() {
 	fb.store.Destroy(10 * time.Second)
-	fb.sockets.close()
+	fb.links.close()
 }
 
 // report reports deliveries/s over the timed part.
