@@ -3,17 +3,18 @@ package engine
 import "sync/atomic"
 
 // counters are the store's running figures kept only for metrics. The
-// fan-out path pays one atomic add per publish, never one per delivery:
-// a publish counts the deliveries it queued locally and adds them once.
+// fan-out path pays one add per publish on its channel's stripe, never one
+// per delivery: a publish counts the deliveries it queued locally and
+// adds them once.
 type counters struct {
-	deliveries    atomic.Int64
+	deliveries    stripedCounter
 	subscriptions atomic.Int64
 }
 
-// delivered records n deliveries queued by one publish.
-func (c *counters) delivered(n int64) {
+// delivered records n deliveries queued by one publish on stripe i.
+func (c *counters) delivered(i int, n int64) {
 	if n > 0 {
-		c.deliveries.Add(n)
+		c.deliveries.add(i, n)
 	}
 }
 

@@ -92,17 +92,18 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 		s.wakes.wake(woken)
 	}
 
+	stripe := ch.stripe()
 	if !events {
-		s.published.add(ch.stripe(), 1)
-		s.counters.delivered(delivered)
+		s.published.add(stripe, 1)
+		s.counters.delivered(stripe, delivered)
 		if keep {
-			s.stored.add(ch.stripe(), 1-int64(len(evicted)))
+			s.stored.add(stripe, 1-int64(len(evicted)))
 		}
 	}
 	if !keep {
 		evicted = append(evicted, msg)
 	}
-	s.trashMessages(ch.stripe(), evicted)
+	s.trashMessages(stripe, evicted)
 	return msg, nil
 }
 
