@@ -55,11 +55,10 @@ func (DashboardHandler) CaddyModule() caddy.ModuleInfo {
 
 // Provision takes the store and applies defaults.
 func (h *DashboardHandler) Provision(ctx caddy.Context) error {
-	app, err := loadApp(ctx)
-	if err != nil {
+	var err error
+	if h.store, err = loadEngine(ctx); err != nil {
 		return err
 	}
-	h.store = app.Engine()
 	if h.StatisticsURL == "" {
 		h.StatisticsURL = defaultDashboardStatisticsURL
 	}

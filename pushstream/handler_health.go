@@ -32,13 +32,9 @@ func (HealthHandler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision takes the store.
-func (h *HealthHandler) Provision(ctx caddy.Context) error {
-	app, err := loadApp(ctx)
-	if err != nil {
-		return err
-	}
-	h.store = app.Engine()
-	return nil
+func (h *HealthHandler) Provision(ctx caddy.Context) (err error) {
+	h.store, err = loadEngine(ctx)
+	return err
 }
 
 // Health states of the health answer.

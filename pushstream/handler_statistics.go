@@ -41,13 +41,9 @@ func (StatisticsHandler) CaddyModule() caddy.ModuleInfo {
 }
 
 // Provision takes the store.
-func (h *StatisticsHandler) Provision(ctx caddy.Context) error {
-	app, err := loadApp(ctx)
-	if err != nil {
-		return err
-	}
-	h.store = app.Engine()
-	return nil
+func (h *StatisticsHandler) Provision(ctx caddy.Context) (err error) {
+	h.store, err = loadEngine(ctx)
+	return err
 }
 
 // ServeHTTP answers a statistics request (docs/PROTOCOL.md §7.1, §7.2).

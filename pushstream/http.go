@@ -137,6 +137,16 @@ func creationError(err error) *requestError {
 	return &requestError{http.StatusInternalServerError, ""}
 }
 
+// loadEngine finds the engine of the config's push_stream app, for the
+// handlers that need nothing else of it.
+func loadEngine(ctx caddy.Context) (engine.Engine, error) {
+	app, err := loadApp(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return app.Engine(), nil
+}
+
 // loadApp finds the push_stream app of the config.
 func loadApp(ctx caddy.Context) (*App, error) {
 	appIface, err := ctx.App("push_stream")
