@@ -49,8 +49,8 @@ func boolArg(d *caddyfile.Dispenser) (bool, error) {
 	return false, d.Errf("%s: invalid boolean %q, use on or off", name, v)
 }
 
-// positiveIntArg reads a whole number that may not be zero.
-func positiveIntArg(d *caddyfile.Dispenser) (int, error) {
+// nonNegativeIntArg reads a whole number, zero included.
+func nonNegativeIntArg(d *caddyfile.Dispenser) (int, error) {
 	name := d.Val()
 	v, err := stringArg(d)
 	if err != nil {
@@ -59,6 +59,16 @@ func positiveIntArg(d *caddyfile.Dispenser) (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		return 0, d.Errf("%s: invalid number %q", name, v)
+	}
+	return n, nil
+}
+
+// positiveIntArg reads a whole number that may not be zero.
+func positiveIntArg(d *caddyfile.Dispenser) (int, error) {
+	name := d.Val()
+	n, err := nonNegativeIntArg(d)
+	if err != nil {
+		return 0, err
 	}
 	if n == 0 {
 		return 0, d.Errf("%s cannot be zero", name)

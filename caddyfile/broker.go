@@ -2,7 +2,6 @@ package caddyfile
 
 import (
 	"encoding/json"
-	"strconv"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -112,18 +111,4 @@ func redisTLS(b *pushstream.RedisBroker) *pushstream.RedisTLS {
 		b.TLS = new(pushstream.RedisTLS)
 	}
 	return b.TLS
-}
-
-// nonNegativeIntArg reads a whole number, zero included.
-func nonNegativeIntArg(d *caddyfile.Dispenser) (int, error) {
-	name := d.Val()
-	v, err := stringArg(d)
-	if err != nil {
-		return 0, err
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		return 0, d.Errf("%s: invalid number %q", name, v)
-	}
-	return n, nil
 }
