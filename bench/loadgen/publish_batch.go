@@ -40,10 +40,7 @@ func (ps *publishers) batchLoop(connIndex int, deadline time.Time) {
 		last := min(first+n, uint64(cfg.messages))
 		if !deadline.IsZero() && time.Now().After(deadline) {
 			for seq := first; seq < last; seq++ {
-				ps.mu.Lock()
-				ps.outcome.Unsent++
-				ps.outcome.FailedPerChannel[int(seq%uint64(cfg.channels))]++
-				ps.mu.Unlock()
+				ps.unsent(seq)
 			}
 			return
 		}

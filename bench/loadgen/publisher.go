@@ -91,6 +91,15 @@ func (ps *publishers) fail(seq uint64, err error) {
 	}
 }
 
+// unsent counts seq as handed out but never sent: no subscriber waits
+// for it.
+func (ps *publishers) unsent(seq uint64) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.outcome.Unsent++
+	ps.outcome.FailedPerChannel[int(seq%uint64(ps.cfg.channels))]++
+}
+
 // loop is one publisher: one connection, one request at a time.
 func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 	cfg := ps.cfg
@@ -116,11 +125,7 @@ func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 			}
 		}
 		if !deadline.IsZero() && time.Now().After(deadline) {
-			// Handed out but never sent: no subscriber waits for it.
-			ps.mu.Lock()
-			ps.outcome.Unsent++
-			ps.outcome.FailedPerChannel[int(seq%uint64(cfg.channels))]++
-			ps.mu.Unlock()
+			ps.unsent(seq)
 			return
 		}
 		if conn == nil {
