@@ -303,6 +303,7 @@ start_redis() {
 	fi
 }
 
+# stop_redis stops the Redis of start_redis.
 stop_redis() {
 	kill -TERM "$REDIS_PID" 2>/dev/null || true
 	wait "$REDIS_PID" 2>/dev/null || true
