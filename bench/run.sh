@@ -4,16 +4,17 @@
 # A/B alternately, each run on a freshly started server pinned to core 0,
 # the load generator on core 1, and prints every figure with ours/Nchan.
 #
-#   bench/run.sh [--quick] [--only S1,S3] [--rounds N] [--no-nchan] [--cores 1|2] [--out DIR]
+#   bench/run.sh [--quick] [--only S1,S3,C] [--rounds N] [--no-nchan] [--cores 1|2] [--out DIR]
 #
 # --cores 2 runs each server on both cores (GOMAXPROCS=2; nginx with two
-# workers) with the load generator sharing them.
+# workers) with the load generator sharing them. C, the cluster scenario
+# (two nodes sharing one Redis), runs only when --only names it.
 #
 # Results (JSON, text, summary.txt) go to bench/results/<time>/ unless --out.
 set -euo pipefail
 
 usage() {
-	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -45,6 +46,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 OURS_PORT="${OURS_PORT:-18080}"
 NCHAN_PORT="${NCHAN_PORT:-18081}"
+NODE2_PORT="${NODE2_PORT:-18082}" # the cluster's second node, either server's
 
 # Every process may hold at most the hard limit of open files; a server
 # needs one per subscriber, so take all of it (and size S2's big run by it).
@@ -73,6 +75,8 @@ if [ "$QUICK" = 1 ]; then
 	S2_HOLD=1s
 	S3_DURATION=3s S3_MSGS=2000
 	S4_CHANNELS=500 S4_MSGS=5000
+	C1_SUBS=500 C1_MSGS=200
+	C2_CHANNELS=200 C2_MSGS=2000
 else
 	S1_SUBS=10000 S1_MSGS=2000
 	# "20k": a server holds one descriptor per subscriber under the same
@@ -83,6 +87,8 @@ else
 	S2_HOLD=3s
 	S3_DURATION=10s S3_MSGS=20000
 	S4_CHANNELS=10000 S4_MSGS=100000
+	C1_SUBS=5000 C1_MSGS=500
+	C2_CHANNELS=2000 C2_MSGS=20000
 fi
 S3_CAP=5000000 # the message cap of the timed S3 runs
 # A client process holds at most NOFILE connections: bigger runs are split
@@ -96,13 +102,17 @@ OUT="${OUT:-$ROOT/bench/results/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$OUT"
 SUMMARY="$OUT/summary.txt"
 : >"$SUMMARY"
-SERVER_PID=""
+SERVER_PIDS=() # the servers of the current run (two for a cluster)
+REDIS_PID=""
 
 cleanup() {
-	if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-		kill -TERM "$SERVER_PID" 2>/dev/null || true
-		wait "$SERVER_PID" 2>/dev/null || true
-	fi
+	local pid
+	for pid in ${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"} ${REDIS_PID:+"$REDIS_PID"}; do
+		if kill -0 "$pid" 2>/dev/null; then
+			kill -TERM "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -128,67 +138,86 @@ if [ "$WITH_NCHAN" = 1 ]; then
 		fi
 	fi
 fi
-if [ "$WITH_NCHAN" = 1 ]; then
-	mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
+# nchan_conf DIR PORT [REDIS]: writes and checks DIR/nginx.conf, nginx
+# with Nchan on PORT, its pid file, logs and temporary files in DIR. With
+# REDIS (host:port) the channels live there: nchan_redis_pass in each
+# location (nginx takes it at server level too, but there Nchan 1.3.6
+# kept the channels in memory).
+nchan_conf() {
+	local dir=$1 port=$2 redis=${3:-} upstream="" pass=""
+	if [ -n "$redis" ]; then
+		upstream="	upstream nchan_redis {
+		nchan_redis_server redis://$redis;
+	}
+"
+		pass="			nchan_redis_pass nchan_redis;
+"
+	fi
+	mkdir -p "$dir/logs" "$dir/tmp"
 	# One worker, loopback only, and Nchan's counterparts of bench/Caddyfile:
 	# ten stored messages per channel, no pings. worker_connections is twice
 	# the descriptor limit: with exactly the limit, nginx ran out of
 	# connection slots first ("worker_connections are not enough") and
 	# refused about 5% of 19,800 subscribers. nginx warns that it exceeds
 	# the descriptor limit; harmless.
-	cat >"$WORK/nginx/nginx.conf" <<EOF
+	cat >"$dir/nginx.conf" <<EOF
 load_module $NCHAN_MODULE;
 worker_processes $CORES;
 worker_rlimit_nofile $NOFILE;
 daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
 events {
 	worker_connections $((2 * NOFILE));
 	multi_accept on;
 }
 http {
 	access_log off;
-	client_body_temp_path $WORK/nginx/tmp/body;
-	proxy_temp_path $WORK/nginx/tmp/proxy;
-	fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
-	uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
-	scgi_temp_path $WORK/nginx/tmp/scgi;
+	client_body_temp_path $dir/tmp/body;
+	proxy_temp_path $dir/tmp/proxy;
+	fastcgi_temp_path $dir/tmp/fastcgi;
+	uwsgi_temp_path $dir/tmp/uwsgi;
+	scgi_temp_path $dir/tmp/scgi;
 	nchan_shared_memory_size 512M;
 	nchan_message_buffer_length 10;
 	nchan_message_timeout 30m;
-	server {
-		listen 127.0.0.1:$NCHAN_PORT backlog=4096;
+${upstream}	server {
+		listen 127.0.0.1:$port backlog=4096;
 		# EventSource (Accept: text/event-stream), WebSocket (upgrade) and
 		# long polling (anything else) on one location.
 		location ~ ^/sub/(.+)\$ {
 			nchan_subscriber;
 			nchan_channel_id \$1;
-		}
+${pass}		}
 		# The forever stream: one message per line.
 		location ~ ^/raw/(.+)\$ {
 			nchan_subscriber http-raw-stream;
 			nchan_channel_id \$1;
-		}
+${pass}		}
 		location ~ ^/pub/(.+)\$ {
 			nchan_publisher;
 			nchan_channel_id \$1;
-		}
+${pass}		}
 	}
 }
 EOF
-	nginx -t -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx/logs/test.log" 2>&1 ||
-		{ cat "$WORK/nginx/logs/test.log" >&2; exit 1; }
+	nginx -t -c "$dir/nginx.conf" -p "$dir" >"$dir/logs/test.log" 2>&1 ||
+		{ cat "$dir/logs/test.log" >&2; exit 1; }
+}
+if [ "$WITH_NCHAN" = 1 ]; then
+	nchan_conf "$WORK/nginx" "$NCHAN_PORT"
 fi
 
 # --- servers ---------------------------------------------------------------
+# wait_port PORT PID: waits until PORT accepts connections; fails when PID
+# ends first or after 10 s.
 wait_port() {
-	local port=$1 i
+	local port=$1 pid=$2 i
 	for i in $(seq 1 200); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
-		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+		if ! kill -0 "$pid" 2>/dev/null; then
 			return 1
 		fi
 		sleep 0.05
@@ -196,50 +225,101 @@ wait_port() {
 	return 1
 }
 
-# start_server ours|nchan: a fresh server on $SERVER_CPU; sets SERVER_PID,
-# PORT and STYLE.
-start_server() {
-	case "$1" in
+# start_node ours|nchan PORT [REDIS]: one server on $SERVER_CPU listening
+# on PORT, its channels shared through the Redis at REDIS (host:port) when
+# given (Nchan's configuration for it written by nchan_conf beforehand);
+# adds its pid to SERVER_PIDS.
+start_node() {
+	local kind=$1 port=$2 redis=${3:-} broker="" conf="$WORK/nginx"
+	case "$kind" in
 	ours)
-		PORT=$OURS_PORT STYLE=ours
-		BENCH_PORT=$PORT GOMAXPROCS=$CORES taskset -c "$SERVER_CPU" "$WORK/caddy" run \
+		[ -n "$redis" ] && broker="broker redis $redis"
+		BENCH_PORT=$port BENCH_BROKER=$broker GOMAXPROCS=$CORES taskset -c "$SERVER_CPU" "$WORK/caddy" run \
 			--config "$ROOT/bench/Caddyfile" --adapter caddyfile >>"$WORK/caddy.log" 2>&1 &
 		;;
 	nchan)
-		PORT=$NCHAN_PORT STYLE=nchan
-		taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >>"$WORK/nginx/logs/stdout.log" 2>&1 &
+		[ -n "$redis" ] && conf="$WORK/nginx-$port"
+		taskset -c "$SERVER_CPU" nginx -c "$conf/nginx.conf" -p "$conf" >>"$conf/logs/stdout.log" 2>&1 &
 		;;
 	esac
-	SERVER_PID=$!
-	if ! wait_port "$PORT"; then
-		log "$1 did not start; its log:"
-		tail -20 "$WORK/caddy.log" "$WORK/nginx/logs/error.log" 2>/dev/null >&2 || true
+	SERVER_PIDS+=("$!")
+	if ! wait_port "$port" "$!"; then
+		log "$kind did not start; its log:"
+		tail -20 "$WORK/caddy.log" "$conf/logs/error.log" 2>/dev/null >&2 || true
 		exit 1
+	fi
+}
+
+# start_server ours|nchan|ours-redis|nchan-redis: fresh servers on
+# $SERVER_CPU: one node, or (-redis) two sharing the cluster scenario's
+# Redis, emptied first. Sets TARGET (their URLs, comma-separated), STYLE
+# and WATCH (loadgen's --pid and --broker-pid).
+start_server() {
+	local kind=${1%-redis} port=$OURS_PORT
+	[ "$kind" = nchan ] && port=$NCHAN_PORT
+	STYLE=$kind TARGET="http://127.0.0.1:$port"
+	if [ "$1" = "$kind" ]; then
+		start_node "$kind" "$port"
+		WATCH=(--pid "${SERVER_PIDS[0]}")
+	else
+		redis-cli -p "$REDIS_PORT" flushall >/dev/null
+		start_node "$kind" "$port" "127.0.0.1:$REDIS_PORT"
+		start_node "$kind" "$NODE2_PORT" "127.0.0.1:$REDIS_PORT"
+		TARGET+=",http://127.0.0.1:$NODE2_PORT"
+		WATCH=(--pid "${SERVER_PIDS[0]},${SERVER_PIDS[1]}" --broker-pid "$REDIS_PID")
 	fi
 	sleep 0.5 # let it settle before the idle sample
 }
 
+# stop_server stops the servers of start_server: TERM, then KILL after 10 s.
 stop_server() {
-	kill -TERM "$SERVER_PID" 2>/dev/null || true
-	local i
-	for i in $(seq 1 100); do
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
+	local pid i
+	for pid in "${SERVER_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null || true
 	done
-	kill -KILL "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=""
+	for pid in "${SERVER_PIDS[@]}"; do
+		for i in $(seq 1 100); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	SERVER_PIDS=()
 }
 
-# measure NAME TARGET SUBSCRIBERS loadgen-args...: one run on a fresh
-# server, split over client processes when it needs more connections than
-# one may hold. Writes $OUT/NAME.TARGET.json and .txt.
+# start_redis: the cluster scenario's Redis on $SERVER_CPU, on a free
+# loopback port, keeping nothing on disk; sets REDIS_PORT and REDIS_PID.
+start_redis() {
+	REDIS_PORT=$("$WORK/loadgen" free-port)
+	mkdir -p "$WORK/redis"
+	taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+		--dir "$WORK/redis" --logfile "$WORK/redis/redis.log" &
+	REDIS_PID=$!
+	if ! wait_port "$REDIS_PORT" "$REDIS_PID"; then
+		log "redis-server did not start; its log:"
+		tail -20 "$WORK/redis/redis.log" >&2 || true
+		exit 1
+	fi
+}
+
+# stop_redis stops the Redis of start_redis.
+stop_redis() {
+	kill -TERM "$REDIS_PID" 2>/dev/null || true
+	wait "$REDIS_PID" 2>/dev/null || true
+	REDIS_PID=""
+}
+
+# measure NAME TARGET SUBSCRIBERS loadgen-args...: one run on fresh
+# servers (TARGET as start_server takes it), split over client processes
+# when it needs more connections than one may hold. Writes
+# $OUT/NAME.TARGET.json and .txt.
 measure() {
 	local name=$1 target=$2 subs=$3
 	shift 3
 	local base="$OUT/$name.$target"
 	start_server "$target"
-	local common=(--target "http://127.0.0.1:$PORT" --style "$STYLE" --pid "$SERVER_PID"
+	local common=(--target "$TARGET" --style "$STYLE" "${WATCH[@]}"
 		--subscribers "$subs" --label "$name $target" "$@")
 	local parts=$(((subs + PER_PROCESS - 1) / PER_PROCESS))
 	[ "$parts" -lt 1 ] && parts=1
@@ -315,6 +395,45 @@ batches() {
 	done
 }
 
+# cluster SHAPE SUBSCRIBERS loadgen-args...: SHAPE on one node of each
+# server (its memory store), then on two nodes sharing Redis with the
+# subscribers split between them and every publish to node 1, then
+# (SHAPE-alt) with each channel's publishes alternating between the nodes;
+# one table of every run, and the two clusters compared.
+cluster() {
+	local shape=$1 subs=$2 servers=ours server variant
+	shift 2
+	if [ "$WITH_NCHAN" = 1 ]; then
+		servers="ours nchan"
+		[ $((AB_COUNT % 2)) = 1 ] && servers="nchan ours"
+	fi
+	AB_COUNT=$((AB_COUNT + 1))
+	for variant in single first alternate; do
+		for server in $servers; do
+			case "$variant" in
+			single) measure "$shape" "$server" "$subs" "$@" ;;
+			first) measure "$shape" "$server-redis" "$subs" "$@" ;;
+			alternate) measure "$shape-alt" "$server-redis" "$subs" "$@" --publish-to alternate ;;
+			esac
+		done
+	done
+	local files=() run
+	for run in "$shape.ours" "$shape.ours-redis" "$shape-alt.ours-redis" \
+		"$shape.nchan" "$shape.nchan-redis" "$shape-alt.nchan-redis"; do
+		[ -s "$OUT/$run.json" ] && files+=("$OUT/$run.json")
+	done
+	echo "== $shape: one node, two nodes on Redis (publishing to node 1; -alt: alternating)" | tee -a "$SUMMARY"
+	if [ "${#files[@]}" -gt 0 ]; then
+		"$WORK/loadgen" table "${files[@]}" | tee -a "$SUMMARY"
+	fi
+	echo | tee -a "$SUMMARY"
+	if [ -s "$OUT/$shape.ours-redis.json" ] && [ -s "$OUT/$shape.nchan-redis.json" ]; then
+		"$WORK/loadgen" compare --title "$shape, two nodes on Redis" \
+			"$OUT/$shape.ours-redis.json" "$OUT/$shape.nchan-redis.json" | tee -a "$SUMMARY"
+		echo | tee -a "$SUMMARY"
+	fi
+}
+
 log "results in $OUT"
 {
 	echo "bench/run.sh $([ "$QUICK" = 1 ] && echo --quick) on $(nproc) cores, server on $CORES, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -348,5 +467,21 @@ fi
 if wants S4; then
 	ab S4-10k-channels "$S4_CHANNELS" --mode eventsource --channels "$S4_CHANNELS" --messages "$S4_MSGS" --publishers 8
 	batches S4-10k-channels S4-10k-channels "$S4_CHANNELS" --mode eventsource --channels "$S4_CHANNELS" --messages "$S4_MSGS" --publishers 8
+fi
+if wants C; then
+	if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+		log "redis-server or redis-cli missing (apt-get install redis-server): no cluster scenario"
+	else
+		start_redis
+		if [ "$WITH_NCHAN" = 1 ]; then
+			nchan_conf "$WORK/nginx-$NCHAN_PORT" "$NCHAN_PORT" "127.0.0.1:$REDIS_PORT"
+			nchan_conf "$WORK/nginx-$NODE2_PORT" "$NODE2_PORT" "127.0.0.1:$REDIS_PORT"
+		fi
+		echo "cluster: $(redis-server --version | cut -d' ' -f1-3), load before:$(uptime | sed 's/.*load average://')" | tee -a "$SUMMARY"
+		cluster C1-one-channel "$C1_SUBS" --mode eventsource --channels 1 --messages "$C1_MSGS" --size 100 --publishers 1
+		cluster C2-many-channels "$C2_CHANNELS" --mode eventsource --channels "$C2_CHANNELS" --messages "$C2_MSGS" --publishers 8
+		echo "cluster: load after:$(uptime | sed 's/.*load average://')" | tee -a "$SUMMARY"
+		stop_redis
+	fi
 fi
 log "done: $SUMMARY"

@@ -18,18 +18,21 @@ import (
 // 127.0.0.1 .. 127.0.0.<spread> so that more connections than one source
 // address's ephemeral ports fit.
 type dialer struct {
-	addr    string
+	addr    string // the target of dial
 	spread  int
 	timeout time.Duration
 }
 
-// dial opens connection number i.
-func (d *dialer) dial(i int) (net.Conn, error) {
+// dial opens connection number i to the target.
+func (d *dialer) dial(i int) (net.Conn, error) { return d.dialTo(d.addr, i) }
+
+// dialTo opens connection number i to addr (one target of several).
+func (d *dialer) dialTo(addr string, i int) (net.Conn, error) {
 	nd := net.Dialer{Timeout: d.timeout}
 	if d.spread > 1 {
 		nd.LocalAddr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(1+i%d.spread))}
 	}
-	return nd.Dial("tcp", d.addr)
+	return nd.Dial("tcp", addr)
 }
 
 // responseHead is the part of an HTTP/1.1 response head the clients use.

@@ -8,6 +8,7 @@
 //	loadgen [flags]                      one run (or one part of a run)
 //	loadgen merge [-json out] a.json ... combine the parts of one run
 //	loadgen compare [-names a,b] [-title t] a.json b.json
+//	loadgen table a.json b.json ...      several runs as one Markdown table
 //	loadgen abuse -flood NAME -pid PID [flags]  one hostile-client flood (abuse.go)
 //	loadgen abuse-table a.json ...       the table of several floods
 //	loadgen free-port                    a free TCP port on 127.0.0.1
@@ -56,10 +57,19 @@ var styles = map[string]map[string]string{
 	},
 }
 
+// Where publishes go with several targets (--publish-to).
+const (
+	publishFirst     = "first"     // every publish to the first target
+	publishAlternate = "alternate" // each channel's publishes to the targets in turn
+)
+
 // config is the parsed command line.
 type config struct {
-	target, host, style, mode string
-	subPath, pubPath          pathTemplate
+	target, style, mode string
+	// hosts holds the host:port of every --target, in order.
+	hosts            []string
+	publishTo        string
+	subPath, pubPath pathTemplate
 
 	subscribers, channels, messages, size, publishers int
 	batchSize                                         int
@@ -75,8 +85,8 @@ type config struct {
 	drainTimeout       time.Duration
 	timeout            time.Duration
 
-	pids     []int
-	children bool
+	pids, brokerPids []int
+	children         bool
 
 	part, parts int
 	syncDir     string
@@ -87,6 +97,40 @@ type config struct {
 }
 
 func (c *config) channelName(i int) string { return c.prefix + strconv.Itoa(i) }
+
+// subscriberHost returns the host:port subscriber i connects to: the
+// targets in turn, so with two targets the even subscribers go to the
+// first and the odd ones to the second.
+func (c *config) subscriberHost(i int) string { return c.hosts[i%len(c.hosts)] }
+
+// publishTarget returns the index in hosts of the target message seq is
+// published to: the first, or with --publish-to alternate the targets in
+// turn for each channel (message seq is the seq/channels-th of its
+// channel), so that every channel gets publishes on every target.
+func (c *config) publishTarget(seq uint64) int {
+	if c.publishTo == publishFirst {
+		return 0
+	}
+	return int(seq / uint64(c.channels) % uint64(len(c.hosts)))
+}
+
+// parseTargets reads --target: one base URL, or several separated by
+// commas, and returns the host:port of each.
+func parseTargets(s string) ([]string, error) {
+	var hosts []string
+	for t := range strings.SplitSeq(s, ",") {
+		u, err := url.Parse(t)
+		if err != nil || u.Scheme != "http" || u.Host == "" {
+			return nil, fmt.Errorf("--target %q: want http://host:port", t)
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host += ":80"
+		}
+		hosts = append(hosts, host)
+	}
+	return hosts, nil
+}
 
 // pidList is a repeatable, comma-separated --pid flag.
 type pidList []int
@@ -111,8 +155,9 @@ func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	cfg := &config{}
 	var subPath, pubPath, part string
-	var pids pidList
-	fs.StringVar(&cfg.target, "target", "http://127.0.0.1:8080", "server base URL (http only)")
+	var pids, brokerPids pidList
+	fs.StringVar(&cfg.target, "target", "http://127.0.0.1:8080", "server base URL (http only); several, comma-separated, make a cluster: subscriber i connects to target i % n, publishers as --publish-to says")
+	fs.StringVar(&cfg.publishTo, "publish-to", publishFirst, "with several targets: first (every publish to the first target) or alternate (each channel's publishes to the targets in turn)")
 	fs.StringVar(&cfg.style, "style", "ours", "URL style giving the default paths: ours (nginx push stream) or nchan")
 	fs.StringVar(&cfg.mode, "mode", modeEventSource, "subscriber mode: stream, eventsource, websocket, long-polling or none")
 	fs.StringVar(&subPath, "sub-path", "", "subscriber path with {ch} (default: from --style and --mode)")
@@ -135,7 +180,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.DurationVar(&cfg.drainTimeout, "drain-timeout", 5*time.Second, "after publishing, stop waiting once nothing arrived for this long")
 	fs.DurationVar(&cfg.timeout, "timeout", 15*time.Minute, "give up the whole run after this long")
 	fs.Var(&pids, "pid", "server process id to sample in /proc (repeatable, comma-separated)")
-	fs.BoolVar(&cfg.children, "children", true, "also sample the descendants of --pid (nginx workers)")
+	fs.Var(&brokerPids, "broker-pid", "broker process id (Redis) to sample apart from the servers (repeatable, comma-separated)")
+	fs.BoolVar(&cfg.children, "children", true, "also sample the descendants of --pid and --broker-pid (nginx workers)")
 	fs.StringVar(&part, "part", "", "i/n: this process runs part i (0-based) of n; part 0 publishes and samples the server")
 	fs.StringVar(&cfg.syncDir, "sync-dir", "", "directory, new and shared by all parts, where the parts line up (with --part)")
 	fs.StringVar(&cfg.prefix, "prefix", "", "channel id prefix (default: unique per run; parts must share it)")
@@ -149,13 +195,18 @@ func parseFlags(args []string) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	u, err := url.Parse(cfg.target)
-	if err != nil || u.Scheme != "http" || u.Host == "" {
-		return nil, fmt.Errorf("--target %q: want http://host:port", cfg.target)
+	var err error
+	if cfg.hosts, err = parseTargets(cfg.target); err != nil {
+		return nil, err
 	}
-	cfg.host = u.Host
-	if u.Port() == "" {
-		cfg.host += ":80"
+	switch cfg.publishTo {
+	case publishFirst:
+	case publishAlternate:
+		if cfg.batchSize > 0 {
+			return nil, fmt.Errorf("--batch-publish does not take --publish-to %s", publishAlternate)
+		}
+	default:
+		return nil, fmt.Errorf("--publish-to %q: want %s or %s", cfg.publishTo, publishFirst, publishAlternate)
 	}
 	paths, ok := styles[cfg.style]
 	if !ok {
@@ -184,7 +235,7 @@ func parseFlags(args []string) (*config, error) {
 	if cfg.channels < 1 || cfg.batchSize < 0 || cfg.subscribers < 0 || cfg.messages < 0 || cfg.publishers < 0 || cfg.connectConcurrency < 1 {
 		return nil, fmt.Errorf("--channels, --connect-concurrency must be at least 1; counts not negative")
 	}
-	cfg.pids = pids
+	cfg.pids, cfg.brokerPids = pids, brokerPids
 	cfg.part, cfg.parts = 0, 1
 	if part != "" {
 		i, n, ok := strings.Cut(part, "/")
@@ -213,6 +264,8 @@ func main() {
 		err = mergeCommand(args[1:])
 	case len(args) > 0 && args[0] == "compare":
 		err = compareCommand(args[1:])
+	case len(args) > 0 && args[0] == "table":
+		err = tableCommand(args[1:])
 	case len(args) > 0 && args[0] == "abuse":
 		err = abuseCommand(args[1:])
 	case len(args) > 0 && args[0] == "abuse-table":

@@ -16,8 +16,9 @@ import (
 const batchContentType = "application/vnd.pushstream.batch+json"
 
 // batchLoop is one publisher sending cfg.batchSize messages per request
-// with the batch publish: one connection, one request at a time. Each
-// message counts as one publish; the latency recorded is the request's.
+// with the batch publish: one connection to the first target, one request
+// at a time. Each message counts as one publish; the latency recorded is
+// the request's.
 func (ps *publishers) batchLoop(connIndex int, deadline time.Time) {
 	cfg := ps.cfg
 	var conn net.Conn
@@ -46,7 +47,7 @@ func (ps *publishers) batchLoop(connIndex int, deadline time.Time) {
 		}
 		if conn == nil {
 			var err error
-			if conn, err = ps.dial.dial(connIndex); err != nil {
+			if conn, err = ps.dial.dialTo(cfg.hosts[0], connIndex); err != nil {
 				conn = nil
 				ps.failRange(first, last, fmt.Errorf("dial: %w", err))
 				if consecutive++; consecutive > 50 {
@@ -108,7 +109,7 @@ func (ps *publishers) appendBatchHead(dst []byte, size int) []byte {
 	dst = append(dst, "POST "...)
 	dst = cfg.pubPath.appendExpanded(dst, cfg.channelName(0))
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
-	dst = append(dst, cfg.host...)
+	dst = append(dst, cfg.hosts[0]...) // --publish-to first: batches take no other
 	dst = append(dst, "\r\nUser-Agent: pushstream-loadgen\r\nContent-Type: "+batchContentType+"\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(size), 10)
 	return append(dst, "\r\n\r\n"...)

@@ -100,14 +100,28 @@ func (ps *publishers) unsent(seq uint64) {
 	ps.outcome.FailedPerChannel[int(seq%uint64(ps.cfg.channels))]++
 }
 
-// loop is one publisher: one connection, one request at a time.
+// pubConn is a publisher's keep-alive connection to one target.
+type pubConn struct {
+	conn net.Conn
+	br   *bufio.Reader
+}
+
+// close drops the connection, if open.
+func (c *pubConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// loop is one publisher: one connection per target it publishes to, one
+// request at a time.
 func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 	cfg := ps.cfg
-	var conn net.Conn
-	var br *bufio.Reader
+	conns := make([]pubConn, len(cfg.hosts))
 	defer func() {
-		if conn != nil {
-			conn.Close()
+		for i := range conns {
+			conns[i].close()
 		}
 	}()
 	buf := make([]byte, 0, 512+cfg.size)
@@ -128,10 +142,11 @@ func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 			ps.unsent(seq)
 			return
 		}
-		if conn == nil {
-			var err error
-			if conn, err = ps.dial.dial(connIndex); err != nil {
-				conn = nil
+		k := cfg.publishTarget(seq)
+		c := &conns[k]
+		if c.conn == nil {
+			conn, err := ps.dial.dialTo(cfg.hosts[k], connIndex)
+			if err != nil {
 				ps.fail(seq, fmt.Errorf("dial: %w", err))
 				if consecutive++; consecutive > 50 {
 					return
@@ -139,23 +154,15 @@ func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 				time.Sleep(20 * time.Millisecond)
 				continue
 			}
-			br = bufio.NewReaderSize(conn, 4096)
+			c.conn, c.br = conn, bufio.NewReaderSize(conn, 4096)
 		}
 		channel := cfg.channelName(int(seq % uint64(cfg.channels)))
 		sent := time.Now()
 		body = appendMessage(body[:0], seq, sent.UnixNano(), cfg.size)
-		buf = append(buf[:0], "POST "...)
-		buf = cfg.pubPath.appendExpanded(buf, channel)
-		buf = append(buf, " HTTP/1.1\r\nHost: "...)
-		buf = append(buf, cfg.host...)
-		buf = append(buf, "\r\nUser-Agent: pushstream-loadgen\r\nContent-Type: text/plain\r\nContent-Length: "...)
-		buf = strconv.AppendInt(buf, int64(len(body)), 10)
-		buf = append(buf, "\r\n\r\n"...)
-		buf = append(buf, body...)
-		status, keep, err := roundTrip(conn, br, buf)
+		buf = ps.appendPublish(buf[:0], cfg.hosts[k], channel, body)
+		status, keep, err := roundTrip(c.conn, c.br, buf)
 		if err != nil || !keep {
-			conn.Close()
-			conn = nil
+			c.close()
 		}
 		if err != nil {
 			ps.fail(seq, err)
@@ -174,6 +181,18 @@ func (ps *publishers) loop(connIndex int, start, deadline time.Time) {
 		ps.outcome.Succeeded++
 		ps.mu.Unlock()
 	}
+}
+
+// appendPublish appends the request publishing body to channel on host.
+func (ps *publishers) appendPublish(dst []byte, host, channel string, body []byte) []byte {
+	dst = append(dst, "POST "...)
+	dst = ps.cfg.pubPath.appendExpanded(dst, channel)
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	dst = append(dst, host...)
+	dst = append(dst, "\r\nUser-Agent: pushstream-loadgen\r\nContent-Type: text/plain\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	dst = append(dst, "\r\n\r\n"...)
+	return append(dst, body...)
 }
 
 // roundTrip writes a request and reads its whole response.

@@ -53,8 +53,12 @@ type Result struct {
 	DeliveriesPerSec float64     `json:"deliveries_per_sec"`
 	LatencyUS        HistSummary `json:"latency_us"`
 
-	// Server figures (the leader part only, when --pid is given).
+	// Server figures (the leader part only, when --pid is given): every
+	// server summed.
 	Server *ServerReport `json:"server,omitempty"`
+	// Broker figures (the leader part only, when --broker-pid is given):
+	// Redis, apart from the servers.
+	Broker *ServerReport `json:"broker,omitempty"`
 
 	// Client CPU seconds while publishing and draining (this process, or
 	// all parts after merge), to tell a saturated client from a slow server.
@@ -91,25 +95,9 @@ func (r *Result) finalize() {
 	if r.PublishLatencyUS != nil {
 		*r.PublishLatencyUS = summarize(r.PublishLatencyUS.Buckets)
 	}
-	if s := r.Server; s != nil {
-		connected := r.Connected
-		if r.ConnectedAllParts > 0 {
-			connected = r.ConnectedAllParts
-		}
-		if connected > 0 {
-			s.RSSPerSubscriber = float64(s.AfterConnect.RSSBytes-s.Before.RSSBytes) / float64(connected)
-			s.CPUPerConnectUS = (s.AfterConnect.CPUSeconds - s.Before.CPUSeconds) * 1e6 / float64(connected)
-		}
-		work := s.End.CPUSeconds - s.PublishStart.CPUSeconds
-		if r.Delivered > 0 {
-			s.CPUPerDeliveryUS = work * 1e6 / float64(r.Delivered)
-		}
-		if r.Publish != nil && r.Publish.Succeeded > 0 {
-			s.CPUPerPublishUS = work * 1e6 / float64(r.Publish.Succeeded)
-			end := max(r.LastDeliveryNS, r.Publish.EndNS)
-			if wall := float64(end-r.Publish.StartNS) / 1e9; wall > 0 {
-				s.CPUPercentPublish = 100 * work / wall
-			}
+	for _, s := range []*ServerReport{r.Server, r.Broker} {
+		if s != nil {
+			s.derive(r)
 		}
 	}
 	end := r.LastDeliveryNS
@@ -119,6 +107,44 @@ func (r *Result) finalize() {
 			r.ClientCPUPercent = 100 * r.ClientCPUSeconds / wall
 		}
 	}
+}
+
+// derive computes the figures of s, the samples of r's servers or of its
+// broker, per subscriber, delivery and publish.
+func (s *ServerReport) derive(r *Result) {
+	connected := r.Connected
+	if r.ConnectedAllParts > 0 {
+		connected = r.ConnectedAllParts
+	}
+	if connected > 0 {
+		s.RSSPerSubscriber = float64(s.AfterConnect.RSSBytes-s.Before.RSSBytes) / float64(connected)
+		s.CPUPerConnectUS = (s.AfterConnect.CPUSeconds - s.Before.CPUSeconds) * 1e6 / float64(connected)
+	}
+	work := s.End.CPUSeconds - s.PublishStart.CPUSeconds
+	if r.Delivered > 0 {
+		s.CPUPerDeliveryUS = work * 1e6 / float64(r.Delivered)
+	}
+	if r.Publish != nil && r.Publish.Succeeded > 0 {
+		s.CPUPerPublishUS = work * 1e6 / float64(r.Publish.Succeeded)
+		end := max(r.LastDeliveryNS, r.Publish.EndNS)
+		if wall := float64(end-r.Publish.StartNS) / 1e9; wall > 0 {
+			s.CPUPercentPublish = 100 * work / wall
+		}
+	}
+}
+
+// totalCPUPerDeliveryUS returns the CPU per delivery of the servers and
+// the broker together (the servers alone without a broker), and whether
+// there is one.
+func (r *Result) totalCPUPerDeliveryUS() (float64, bool) {
+	if r.Server == nil || r.Delivered == 0 {
+		return 0, false
+	}
+	us := r.Server.CPUPerDeliveryUS
+	if r.Broker != nil {
+		us += r.Broker.CPUPerDeliveryUS
+	}
+	return us, true
 }
 
 // merge combines the parts of one run into a single result.
@@ -140,6 +166,9 @@ func merge(parts []*Result) (*Result, error) {
 		}
 		if p.Server != nil && out.Server == nil {
 			out.Server = p.Server
+		}
+		if p.Broker != nil && out.Broker == nil {
+			out.Broker = p.Broker
 		}
 		out.Connected += p.Connected
 		out.ConnectFailed += p.ConnectFailed
@@ -235,6 +264,13 @@ func printTable(w io.Writer, r *Result) {
 			row("server CPU busy while publishing", "%.0f%%", s.CPUPercentPublish)
 		}
 	}
+	if b := r.Broker; b != nil && r.Publish != nil {
+		if total, ok := r.totalCPUPerDeliveryUS(); ok {
+			row("broker CPU per delivery", "%.3f µs", b.CPUPerDeliveryUS)
+			row("servers + broker CPU per delivery", "%.3f µs", total)
+		}
+		row("broker CPU busy while publishing", "%.0f%%", b.CPUPercentPublish)
+	}
 	if r.Publish != nil {
 		row("client CPU busy while publishing", "%.0f%% of a core (near 100%%: the client is the limit)", r.ClientCPUPercent)
 	}
@@ -289,6 +325,18 @@ var figures = []figure{
 	}},
 	{"server CPU/delivery", "µs", func(r *Result) (float64, bool) {
 		return serverValue(r, func(s *ServerReport) float64 { return s.CPUPerDeliveryUS }, r.Delivered > 0)
+	}},
+	{"broker CPU/delivery", "µs", func(r *Result) (float64, bool) {
+		if r.Broker == nil || r.Delivered == 0 {
+			return 0, false
+		}
+		return r.Broker.CPUPerDeliveryUS, true
+	}},
+	{"total CPU/delivery", "µs", func(r *Result) (float64, bool) {
+		if r.Broker == nil {
+			return 0, false
+		}
+		return r.totalCPUPerDeliveryUS()
 	}},
 	{"server CPU/publish", "µs", func(r *Result) (float64, bool) {
 		return serverValue(r, func(s *ServerReport) float64 { return s.CPUPerPublishUS }, r.Publish != nil && r.Publish.Succeeded > 0)

@@ -19,8 +19,9 @@ func run(cfg *config) error {
 		}
 	}
 	watch := serverWatch{pids: cfg.pids, children: cfg.children}
+	brokerWatch := serverWatch{pids: cfg.brokerPids, children: cfg.children}
 	sampleServer := coord.leader() && len(cfg.pids) > 0
-	dial := &dialer{addr: cfg.host, spread: cfg.spread, timeout: cfg.connectTimeout}
+	dial := &dialer{spread: cfg.spread, timeout: cfg.connectTimeout} // dialTo: a target per connection
 	t := &tally{channels: cfg.channels, messages: cfg.messages}
 	pool := &subscriberPool{cfg: cfg, dial: dial, tally: t}
 	if cfg.reader == "epoll" && cfg.subscribers > 0 {
@@ -40,18 +41,24 @@ func run(cfg *config) error {
 		Part: cfg.part, Parts: cfg.parts, Subscribers: cfg.subscribers, Channels: cfg.channels,
 		Messages: cfg.messages, Size: cfg.size, Publishers: cfg.publishers, Rate: cfg.rate,
 	}
-	var server ServerReport
-	sample := func(into *ServerSample) error {
+	var server, broker ServerReport
+	// sample reads the servers into into and the broker, if watched, into
+	// brokerInto.
+	sample := func(into, brokerInto *ServerSample) error {
 		if !sampleServer {
 			return nil
 		}
 		s, err := watch.Sample()
 		*into = s
+		if err != nil || len(brokerWatch.pids) == 0 {
+			return err
+		}
+		*brokerInto, err = brokerWatch.Sample()
 		return err
 	}
 
 	// 1. The server's idle state, then every part connects.
-	if err := sample(&server.Before); err != nil {
+	if err := sample(&server.Before, &broker.Before); err != nil {
 		return err
 	}
 	if err := coord.start(); err != nil {
@@ -73,7 +80,7 @@ func run(cfg *config) error {
 		return err
 	}
 	time.Sleep(cfg.settle + cfg.hold)
-	if err := sample(&server.AfterConnect); err != nil {
+	if err := sample(&server.AfterConnect, &broker.AfterConnect); err != nil {
 		return err
 	}
 
@@ -81,7 +88,7 @@ func run(cfg *config) error {
 	var outcome PublishOutcome
 	var pubs *publishers
 	cpuStart := clientCPU()
-	server.PublishStart = server.AfterConnect
+	server.PublishStart, broker.PublishStart = server.AfterConnect, broker.AfterConnect
 	publishing := cfg.messages > 0 && cfg.publishers > 0
 	if publishing {
 		if coord.leader() {
@@ -119,7 +126,7 @@ func run(cfg *config) error {
 		return err
 	}
 	res.ClientCPUSeconds = clientCPU() - cpuStart
-	if err := sample(&server.End); err != nil {
+	if err := sample(&server.End, &broker.End); err != nil {
 		return err
 	}
 	if err := coord.finish(); err != nil {
@@ -141,6 +148,9 @@ func run(cfg *config) error {
 	}
 	if sampleServer {
 		res.Server = &server
+		if len(brokerWatch.pids) > 0 {
+			res.Broker = &broker
+		}
 	}
 	if coord.leader() && cfg.parts > 1 {
 		// The per-subscriber server figures need every part's count.

@@ -128,7 +128,8 @@ func (p *subscriberPool) stop() {
 // framing of what follows.
 func (p *subscriberPool) open(st *subState) (net.Conn, *bufio.Reader, int, error) {
 	cfg := p.cfg
-	conn, err := p.dial.dial(st.index)
+	host := cfg.subscriberHost(st.index)
+	conn, err := p.dial.dialTo(host, st.index)
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("dial: %w", err)
 	}
@@ -137,15 +138,15 @@ func (p *subscriberPool) open(st *subState) (net.Conn, *bufio.Reader, int, error
 	var wsKey string
 	switch cfg.mode {
 	case modeEventSource:
-		head = requestHead("GET", path, cfg.host, "Accept: text/event-stream", "Cache-Control: no-cache")
+		head = requestHead("GET", path, host, "Accept: text/event-stream", "Cache-Control: no-cache")
 	case modeWebSocket:
 		var key [16]byte
 		rand.Read(key[:])
 		wsKey = base64.StdEncoding.EncodeToString(key[:])
-		head = requestHead("GET", path, cfg.host, "Upgrade: websocket", "Connection: Upgrade",
+		head = requestHead("GET", path, host, "Upgrade: websocket", "Connection: Upgrade",
 			"Sec-WebSocket-Key: "+wsKey, "Sec-WebSocket-Version: 13")
 	default:
-		head = requestHead("GET", path, cfg.host)
+		head = requestHead("GET", path, host)
 	}
 	if _, err := conn.Write(head); err != nil {
 		conn.Close()
@@ -372,7 +373,7 @@ func (p *subscriberPool) readLongPolling(st *subState, conn net.Conn, br *bufio.
 		if etag != "" {
 			extra = append(extra, "If-None-Match: "+etag)
 		}
-		if _, err := conn.Write(requestHead("GET", path, cfg.host, extra...)); err != nil {
+		if _, err := conn.Write(requestHead("GET", path, cfg.subscriberHost(st.index), extra...)); err != nil {
 			return err
 		}
 	}
