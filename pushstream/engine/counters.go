@@ -3,7 +3,7 @@ package engine
 import "sync/atomic"
 
 // counters are the store's running figures kept only for metrics. The
-// fan-out path pays one add per publish on its channel's stripe, never one
+// fan-out path pays one add per publish on its core's stripe, never one
 // per delivery: a publish counts the deliveries it queued locally and
 // adds them once.
 type counters struct {

@@ -16,9 +16,9 @@ const leaseMargin = stripes * leaseSize
 
 // memoryAccount is the store's accounting against shared_memory_size
 // (docs/PROTOCOL.md §1.7). used counts the accounted bytes plus what
-// stripes hold in spare: a publish accounts its message from its
-// channel's stripe, which leases leaseSize bytes at a time from used, so
-// publishes to different channels do not all write one cache line. The
+// stripes hold in spare: a publish accounts its message from its core's
+// stripe, which leases leaseSize bytes at a time from used, so
+// publishes on different cores do not all write one cache line. The
 // cap is never exceeded (spares count against it), MemoryUsed leaves
 // spares out, and near the cap (leaseMargin) spares are given back and
 // every reservation is decided on used alone.

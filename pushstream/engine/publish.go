@@ -27,7 +27,8 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 	// Every byte the message keeps counts: text, event id and type
 	// (renderings count as they are made, Message.Rendered).
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
-	if !opts.reserved && !s.memory.reserveFrom(ch.stripe(), cost, s.Settings().SharedMemorySize) {
+	stripe := localStripe()
+	if !opts.reserved && !s.memory.reserveFrom(stripe, cost, s.Settings().SharedMemorySize) {
 		return nil, ErrNoMemory
 	}
 	settings := s.Settings()
@@ -92,7 +93,6 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 		s.wakes.wake(woken)
 	}
 
-	stripe := ch.stripe()
 	if !events {
 		s.published.add(stripe, 1)
 		s.counters.delivered(stripe, delivered)

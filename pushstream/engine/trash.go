@@ -7,8 +7,8 @@ import (
 
 // messageTrash holds messages that left their channels until the sweep
 // frees them (docs/PROTOCOL.md §1.6). A publish that evicts or does not
-// store adds to it, so it is split by channel stripe: publishes to
-// different channels lock different shards.
+// store adds to it, so it is split by stripe: publishes on different
+// cores lock different shards.
 type messageTrash struct {
 	shards [stripes]trashShard
 }
