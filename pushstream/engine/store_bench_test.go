@@ -354,3 +354,15 @@ func (eventFormatter) Format(msg *Message) []byte {
 	out = append(out, msg.Text...)
 	return append(out, '\n', '\n')
 }
+
+// BenchmarkLocalStripe is what a publish pays to find its core's stripe
+// (stripe.go).
+func BenchmarkLocalStripe(b *testing.B) {
+	n := 0
+	for b.Loop() {
+		n += localStripe()
+	}
+	if n < 0 {
+		b.Fatal(n)
+	}
+}
