@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
-	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/caddy-pushstream/caddy-pushstream/caddyfile"
+	_ "github.com/caddy-pushstream/caddy-pushstream/internal/caddymodules"
 )
 
 // parallelScenarios is how many tests run at once unless -test.parallel

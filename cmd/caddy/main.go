@@ -1,56 +1,15 @@
-// Command caddy is Caddy with this plugin and Caddy's standard modules but
-// one, built from the checkout: the scenario tests, the benchmarks and the
-// examples run it. Production builds use xcaddy, with every standard
-// module (README.md).
-//
-// Left out: the templates handler, the static file server (whose
-// directory listings are templates) and the FastCGI transport (which
-// serves files through it); nothing here uses them. The
-// templates' syntax highlighter builds hundreds of lexers and styles when
-// the process starts: 180 ms of a race-enabled Caddy's 330 ms of package
-// initialisation, paid by each of the few hundred Caddy processes of a
-// `go test -race ./...`. The lists below are those of modules/standard
-// and modules/caddyhttp/standard without the three.
+// Command caddy is Caddy with this plugin and the modules of
+// internal/caddymodules (Caddy's standard modules but three that nothing
+// here uses), built from the checkout: the scenario tests, the benchmarks
+// and the examples run it. Production builds use xcaddy, with every
+// standard module (README.md).
 package main
 
 import (
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 
-	// modules/standard
-	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyevents"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyevents/eventsconfig"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyfs"
-	_ "github.com/caddyserver/caddy/v2/modules/caddypki"
-	_ "github.com/caddyserver/caddy/v2/modules/caddypki/acmeserver"
-	_ "github.com/caddyserver/caddy/v2/modules/caddytls"
-	_ "github.com/caddyserver/caddy/v2/modules/caddytls/distributedstek"
-	_ "github.com/caddyserver/caddy/v2/modules/caddytls/standardstek"
-	_ "github.com/caddyserver/caddy/v2/modules/filestorage"
-	_ "github.com/caddyserver/caddy/v2/modules/logging"
-	_ "github.com/caddyserver/caddy/v2/modules/metrics"
-
-	// modules/caddyhttp/standard, fileserver, fastcgi and templates left out
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/caddyauth"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/encode"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/encode/brotli"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/encode/gzip"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/encode/zstd"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/intercept"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/logging"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/map"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/proxyprotocol"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/push"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/requestbody"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/reverseproxy/forwardauth"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/rewrite"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/timeouts"
-	_ "github.com/caddyserver/caddy/v2/modules/caddyhttp/tracing"
-
 	_ "github.com/caddy-pushstream/caddy-pushstream"
+	_ "github.com/caddy-pushstream/caddy-pushstream/internal/caddymodules"
 )
 
 func main() {
