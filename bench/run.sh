@@ -4,17 +4,21 @@
 # A/B alternately, each run on a freshly started server pinned to core 0,
 # the load generator on core 1, and prints every figure with ours/Nchan.
 #
-#   bench/run.sh [--quick] [--only S1,S3,C] [--rounds N] [--no-nchan] [--cores 1|2] [--out DIR]
+#   bench/run.sh [--quick] [--only S1,S3,C] [--rounds N] [--no-nchan] [--cores 1|2]
+#                [--original NGINX] [--out DIR]
 #
 # --cores 2 runs each server on both cores (GOMAXPROCS=2; nginx with two
 # workers) with the load generator sharing them. C, the cluster scenario
 # (two nodes sharing one Redis), runs only when --only names it.
+# --original NGINX adds the original module (an nginx binary built with
+# wandenberg/nginx-push-stream-module, bench/RESULTS.md says how) to the
+# S1-S4 runs, with our paths and templates; ours/original is printed too.
 #
 # Results (JSON, text, summary.txt) go to bench/results/<time>/ unless --out.
 set -euo pipefail
 
 usage() {
-	sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 	exit "${1:-0}"
 }
 
@@ -24,6 +28,7 @@ ROUNDS=1
 WITH_NCHAN=1
 OUT=""
 CORES=1
+ORIGINAL=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) QUICK=1 ;;
@@ -34,6 +39,8 @@ while [ $# -gt 0 ]; do
 	--no-nchan) WITH_NCHAN=0 ;;
 	--cores) CORES="$2"; shift ;;
 	--cores=*) CORES="${1#*=}" ;;
+	--original) ORIGINAL="$2"; shift ;;
+	--original=*) ORIGINAL="${1#*=}" ;;
 	--out) OUT="$2"; shift ;;
 	--out=*) OUT="${1#*=}" ;;
 	-h | --help) usage 0 ;;
@@ -47,6 +54,7 @@ cd "$ROOT"
 OURS_PORT="${OURS_PORT:-18080}"
 NCHAN_PORT="${NCHAN_PORT:-18081}"
 NODE2_PORT="${NODE2_PORT:-18082}" # the cluster's second node, either server's
+ORIGINAL_PORT="${ORIGINAL_PORT:-18083}"
 
 # Every process may hold at most the hard limit of open files; a server
 # needs one per subscriber, so take all of it (and size S2's big run by it).
@@ -208,6 +216,72 @@ if [ "$WITH_NCHAN" = 1 ]; then
 	nchan_conf "$WORK/nginx" "$NCHAN_PORT"
 fi
 
+# original_conf DIR PORT: writes and checks DIR/nginx.conf, the original
+# module on PORT with bench/Caddyfile's store settings, paths and templates
+# (the same protocol: loadgen's "ours" style reads it), its pid file, logs
+# and temporary files in DIR.
+original_conf() {
+	local dir=$1 port=$2
+	mkdir -p "$dir/logs" "$dir/tmp"
+	cat >"$dir/nginx.conf" <<EOF
+worker_processes $CORES;
+worker_rlimit_nofile $NOFILE;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events {
+	worker_connections $((2 * NOFILE));
+	multi_accept on;
+}
+http {
+	access_log off;
+	client_body_temp_path $dir/tmp/body;
+	proxy_temp_path $dir/tmp/proxy;
+	fastcgi_temp_path $dir/tmp/fastcgi;
+	uwsgi_temp_path $dir/tmp/uwsgi;
+	scgi_temp_path $dir/tmp/scgi;
+	push_stream_shared_memory_size 512M;
+	push_stream_message_ttl 30m;
+	push_stream_max_messages_stored_per_channel 10;
+	server {
+		listen 127.0.0.1:$port backlog=4096;
+		location ~ ^/sub/(.*)\$ {
+			push_stream_subscriber;
+			push_stream_channels_path \$1;
+			push_stream_message_template "~text~\\n";
+		}
+		location ~ ^/ev/(.*)\$ {
+			push_stream_subscriber eventsource;
+			push_stream_channels_path \$1;
+		}
+		location ~ ^/lp/(.*)\$ {
+			push_stream_subscriber long-polling;
+			push_stream_channels_path \$1;
+			push_stream_message_template "~text~\\n";
+		}
+		location ~ ^/ws/(.*)\$ {
+			push_stream_subscriber websocket;
+			push_stream_channels_path \$1;
+		}
+		location /pub {
+			push_stream_publisher admin;
+			push_stream_channels_path \$arg_id;
+			push_stream_store_messages on;
+		}
+		location /channels-stats {
+			push_stream_channels_statistics;
+			push_stream_channels_path \$arg_id;
+		}
+	}
+}
+EOF
+	"$ORIGINAL" -t -c "$dir/nginx.conf" -p "$dir" >"$dir/logs/test.log" 2>&1 ||
+		{ cat "$dir/logs/test.log" >&2; exit 1; }
+}
+if [ -n "$ORIGINAL" ]; then
+	original_conf "$WORK/original" "$ORIGINAL_PORT"
+fi
+
 # --- servers ---------------------------------------------------------------
 # wait_port PORT PID: waits until PORT accepts connections; fails when PID
 # ends first or after 10 s.
@@ -241,6 +315,10 @@ start_node() {
 		[ -n "$redis" ] && conf="$WORK/nginx-$port"
 		taskset -c "$SERVER_CPU" nginx -c "$conf/nginx.conf" -p "$conf" >>"$conf/logs/stdout.log" 2>&1 &
 		;;
+	original)
+		conf="$WORK/original"
+		taskset -c "$SERVER_CPU" "$ORIGINAL" -c "$conf/nginx.conf" -p "$conf" >>"$conf/logs/stdout.log" 2>&1 &
+		;;
 	esac
 	SERVER_PIDS+=("$!")
 	if ! wait_port "$port" "$!"; then
@@ -257,7 +335,10 @@ start_node() {
 start_server() {
 	local kind=${1%-redis} port=$OURS_PORT
 	[ "$kind" = nchan ] && port=$NCHAN_PORT
+	[ "$kind" = original ] && port=$ORIGINAL_PORT
 	STYLE=$kind TARGET="http://127.0.0.1:$port"
+	# The original module speaks our protocol on our paths.
+	[ "$kind" = original ] && STYLE=ours
 	if [ "$1" = "$kind" ]; then
 		start_node "$kind" "$port"
 		WATCH=(--pid "${SERVER_PIDS[0]}")
@@ -362,6 +443,10 @@ ab() {
 			order="nchan ours"
 		fi
 		AB_COUNT=$((AB_COUNT + 1))
+		if [ -n "$ORIGINAL" ]; then
+			# The original module, when given, runs second.
+			order="${order%% *} original${order#"${order%% *}"}"
+		fi
 		for target in $order; do
 			measure "$tag" "$target" "$@"
 		done
@@ -369,6 +454,11 @@ ab() {
 			"$WORK/loadgen" compare --title "$tag" "$OUT/$tag.ours.json" "$OUT/$tag.nchan.json" | tee -a "$SUMMARY"
 		else
 			cat "$OUT/$tag.ours.txt" | tee -a "$SUMMARY"
+		fi
+		if [ -n "$ORIGINAL" ] && [ -s "$OUT/$tag.ours.json" ] && [ -s "$OUT/$tag.original.json" ]; then
+			echo | tee -a "$SUMMARY"
+			"$WORK/loadgen" compare --names ours,original --title "$tag, against the original module" \
+				"$OUT/$tag.ours.json" "$OUT/$tag.original.json" | tee -a "$SUMMARY"
 		fi
 		echo | tee -a "$SUMMARY"
 	done
