@@ -15,7 +15,7 @@ func (a *App) beginOperating() {
 			zap.Int64("shared_memory_size", a.settings.SharedMemorySize), zap.Int64("memory_used", a.store.MemoryUsed()))
 	}
 	metricsEngine.Store(&engineRef{a.engine})
-	a.flusher = startOperatorLogFlusher(operatorLogPeriod, memoryRefusals, slowSubscribers)
+	a.flusher = startOperatorLogFlusher(operatorLogPeriod, memoryRefusals, brokerRefusals, slowSubscribers)
 }
 
 // endOperating stops what beginOperating started.

@@ -265,7 +265,7 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 				rejectPublish(rejectedNoMemory)
 				memoryRefusals.note(h.logger, memoryFields(h.store)...)
 			}
-			writeStoreError(w, err, "published")
+			h.writeStoreError(w, err, "published")
 			return
 		}
 	}
@@ -307,18 +307,20 @@ func awaitArrivals(r *http.Request, store engine.Engine) {
 }
 
 // writeStoreError answers a publish or delete the store refused: the
-// memory cap (writeMemoryFull) or an unreachable broker (writeUnavailable);
-// done says what did not happen.
-func writeStoreError(w http.ResponseWriter, err error, done string) {
+// memory cap (writeMemoryFull) or a failing broker (writeUnavailable,
+// its cause in the operator log); done says what did not happen.
+func (h *PublisherHandler) writeStoreError(w http.ResponseWriter, err error, done string) {
 	if errors.Is(err, engine.ErrUnavailable) {
+		brokerRefusals.note(h.logger, zap.Error(err))
 		writeUnavailable(w, done)
 		return
 	}
 	writeMemoryFull(w)
 }
 
-// writeUnavailable answers a publish or delete while the broker cannot be
-// reached: a 503 whose body says so, which a publisher retries later
+// writeUnavailable answers a publish or delete the broker could not
+// append (Redis unreachable, or refusing the command): a 503 whose body
+// says so, which a publisher retries later
 // (not in nginx, which has no broker; docs/PROTOCOL.md §10.1). Channels
 // named before the failing one in a multi-channel path were published.
 func writeUnavailable(w http.ResponseWriter, done string) {
@@ -326,7 +328,7 @@ func writeUnavailable(w http.ResponseWriter, done string) {
 	hdr[headerExplain] = []string{explainBrokerUnavailable}
 	hdr["Retry-After"] = []string{"1"}
 	writeBody(w, http.StatusServiceUnavailable, "text/plain; charset=utf-8",
-		[]byte("push stream broker unavailable: Redis cannot be reached, nothing was "+done+"\n"))
+		[]byte("push stream broker unavailable: Redis cannot be reached or refused the command, nothing was "+done+"\n"))
 }
 
 // writeMemoryFull answers a publish or delete the memory cap refused: a
@@ -355,7 +357,7 @@ func (h *PublisherHandler) delete(w http.ResponseWriter, r *http.Request, channe
 		}
 		ok, err := h.store.Delete(ch, body)
 		if err != nil {
-			writeStoreError(w, err, "deleted")
+			h.writeStoreError(w, err, "deleted")
 			return
 		}
 		deleted = deleted || ok

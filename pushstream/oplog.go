@@ -26,6 +26,15 @@ var (
 		period:  operatorLogPeriod,
 		now:     time.Now,
 	}
+	// brokerRefusals reports publishes and deletes the broker could not
+	// append, with Redis's error: the cause of a publisher's 503, which
+	// may be an outage (the broker logs its start and end too) or a
+	// command Redis refused (an ACL without EVALSHA, maxmemory reached).
+	brokerRefusals = &rateLimitedWarning{
+		message: "push stream publishes or deletes refused: the Redis broker failed",
+		period:  operatorLogPeriod,
+		now:     time.Now,
+	}
 	// slowSubscribers reports subscribers closed for falling behind.
 	slowSubscribers = &rateLimitedWarning{
 		message: "push stream subscribers closed for falling behind",

@@ -1,9 +1,12 @@
 package pushstream
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
+
+	"go.uber.org/zap"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
@@ -100,6 +103,10 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 		opts.EventType, opts.HasEventType = *msg.EventType, true
 	}
 	if err := h.publishAll(channels, []byte(msg.Text), opts); err != nil {
+		if errors.Is(err, engine.ErrUnavailable) {
+			brokerRefusals.note(h.logger, zap.Error(err))
+			return wire.BatchResult{Status: http.StatusServiceUnavailable, Explain: explainBrokerUnavailable}
+		}
 		return wire.BatchResult{Status: http.StatusInternalServerError}
 	}
 	result := wire.BatchResult{Status: http.StatusOK}

@@ -1,11 +1,16 @@
 package scenarios_test
 
 import (
+	"bufio"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/caddy-pushstream/caddy-pushstream/internal/redistest"
 )
 
 // TestCluster runs three Caddy nodes on one Redis (README.md, "More than
@@ -341,4 +346,55 @@ func clusterNodeKilled(t *testing.T, cl *cluster) {
 	}
 	cl.at(t, 0)
 	waitSubscribers(t, id, 1)
+}
+
+// TestClusterRefusedCommand: a Redis that answers but refuses the
+// broker's script (an ACL user without EVAL and EVALSHA) gets the same 503
+// as an outage, with a body that says Redis may have refused the command,
+// and the node's log names Redis's error, so an operator can tell a
+// misconfiguration from an outage. Nothing is published.
+func TestClusterRefusedCommand(t *testing.T) {
+	t.Parallel()
+	redis := redistest.Start(t, freePort(t))
+	redisCommand(t, redis.Addr, "ACL SETUSER pusher on >secret ~* &* +@all -eval -evalsha")
+	c := clusterConfig()
+	c.Global = mergeSettings(c.Global, map[string]string{"broker": fmt.Sprintf(
+		"redis %s {\n\t\t\tusername pusher\n\t\t\tpassword secret\n\t\t\theartbeat_interval %s\n\t\t}", redis.Addr, clusterHeartbeat)})
+	node := startNode(t, c)
+	servers.Store(t.Name(), node)
+	waitBroker(t, "redis connected")
+
+	id := channelID(t)
+	res := do(t, http.MethodPost, "/pub?id="+id, "refused")
+	if res.StatusCode != http.StatusServiceUnavailable || explainHeader(res) != "Broker unavailable." ||
+		!strings.Contains(res.body, "refused the command, nothing was published") {
+		t.Fatalf("publish refused by Redis: %d %q %q", res.StatusCode, explainHeader(res), res.body)
+	}
+	waitFor(t, "the refusal in the node's log", func() bool {
+		log := node.log.String()
+		return strings.Contains(log, "the Redis broker failed") && strings.Contains(log, "NOPERM")
+	})
+	// The channel the request created stays (docs/PROTOCOL.md §4.2), empty.
+	if got := num(t, jsonBody(t, do(t, http.MethodGet, "/pub?id="+id, "")), "published_messages"); got != 0 {
+		t.Fatalf("published_messages %d after the refused publish, want 0", got)
+	}
+}
+
+// redisCommand sends one inline command to the Redis at addr and fails t
+// unless Redis answers +OK.
+func redisCommand(t *testing.T, addr, command string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, waitLimit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(waitLimit))
+	if _, err := conn.Write([]byte(command + "\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || reply != "+OK\r\n" {
+		t.Fatalf("redis %q: %q, %v", command, reply, err)
+	}
 }
