@@ -99,6 +99,7 @@ func clusterConfig() config {
 			"events_channel_id":               "cluster_events",
 		},
 		PubMode: "admin",
+		Pub:     map[string]string{"batch_publish": "on"},
 		Sub:     mergeSettings(plain, map[string]string{"message_template": backquoted(clusterTemplate + "|")}),
 		Site: subscriberSite("ev", `^/ev/(.*)$`, "eventsource", template) +
 			subscriberSite("lp", `^/lp/(.*)$`, "long-polling", plain) +

@@ -26,6 +26,7 @@ func TestCluster(t *testing.T) {
 	t.Parallel()
 	cl := startCluster(t, 3, clusterConfig())
 	t.Run("EveryMode", func(t *testing.T) { clusterEveryMode(t, cl) })
+	t.Run("BatchPublish", func(t *testing.T) { clusterBatchPublish(t, cl) })
 	t.Run("Delete", func(t *testing.T) { clusterDelete(t, cl) })
 	t.Run("Statistics", func(t *testing.T) { clusterStatistics(t, cl) })
 	t.Run("EventsChannel", func(t *testing.T) { clusterEventsChannel(t, cl) })
@@ -348,11 +349,36 @@ func clusterNodeKilled(t *testing.T, cl *cluster) {
 	waitSubscribers(t, id, 1)
 }
 
+// clusterBatchPublish: a batch (docs/PROTOCOL.md §4.6) published on one
+// node goes through the broker like single publishes: a subscriber on
+// another node gets each message, numbered in the cluster's sequence.
+func clusterBatchPublish(t *testing.T, cl *cluster) {
+	a, b := channelID(t), channelID(t)
+	sa := streamAt(t, cl, 1, "/sub/"+a)
+	sb := streamAt(t, cl, 2, "/sub/"+b)
+	cl.at(t, 0)
+	publish(t, a, "single")
+	if got := sa.next(); !strings.HasPrefix(got, a+";1;") {
+		t.Fatalf("node 1 got %q for the single publish", got)
+	}
+	answer := publishBatch(t, `[{"channels": [`+quoted(a)+`, `+quoted(b)+`], "text": "batched", "event_id": "e2"}]`)
+	if len(answer.Messages) != 1 || answer.Messages[0].Status != http.StatusOK {
+		t.Fatalf("batch answer %+v", answer.Messages)
+	}
+	if got := sa.next(); !strings.HasPrefix(got, a+";2;") || !strings.HasSuffix(got, ";e2;;batched") {
+		t.Fatalf("node 1 got %q for the batch, want message 2 of %s", got, a)
+	}
+	if got := sb.next(); !strings.HasPrefix(got, b+";1;") || !strings.HasSuffix(got, ";e2;;batched") {
+		t.Fatalf("node 2 got %q for the batch, want message 1 of %s", got, b)
+	}
+}
+
 // TestClusterRefusedCommand: a Redis that answers but refuses the
 // broker's script (an ACL user without EVAL and EVALSHA) gets the same 503
-// as an outage, with a body that says Redis may have refused the command,
-// and the node's log names Redis's error, so an operator can tell a
-// misconfiguration from an outage. Nothing is published.
+// as an outage, with a body that says Redis may have refused the command
+// (a batch message: 503 with the same explain), and the node's log names
+// Redis's error, so an operator can tell a misconfiguration from an
+// outage. Nothing is published.
 func TestClusterRefusedCommand(t *testing.T) {
 	t.Parallel()
 	redis := redistest.Start(t, freePort(t))
@@ -369,6 +395,11 @@ func TestClusterRefusedCommand(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || explainHeader(res) != "Broker unavailable." ||
 		!strings.Contains(res.body, "refused the command, nothing was published") {
 		t.Fatalf("publish refused by Redis: %d %q %q", res.StatusCode, explainHeader(res), res.body)
+	}
+	// In a batch, the message gets the same status and explain.
+	if m := publishBatch(t, `[{"channels": [`+quoted(id)+`], "text": "refused too"}]`).Messages; len(m) != 1 ||
+		m[0].Status != http.StatusServiceUnavailable || m[0].Explain != "Broker unavailable." {
+		t.Fatalf("batch refused by Redis: %+v", m)
 	}
 	waitFor(t, "the refusal in the node's log", func() bool {
 		log := node.log.String()
