@@ -93,8 +93,7 @@ func (h *DashboardHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 	hdr := w.Header()
 	setAntiCache(hdr)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		hdr["Allow"] = []string{"GET, HEAD"}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, getHeadMethods)
 		return nil
 	}
 	if r.URL.Query().Has("figures") {

@@ -48,8 +48,7 @@ func (h *HealthHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ cadd
 	hdr := w.Header()
 	setAntiCache(hdr)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		hdr["Allow"] = []string{"GET, HEAD"}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, getHeadMethods)
 		return nil
 	}
 	status, body := healthAnswer(h.store)

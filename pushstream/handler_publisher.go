@@ -127,8 +127,7 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 	publish := r.Method == http.MethodPost || r.Method == http.MethodPut
 	remove := r.Method == http.MethodDelete && h.admin
 	if !publish && !remove && r.Method != http.MethodGet {
-		hdr["Allow"] = []string{h.methods}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, h.methods)
 		return nil
 	}
 	if publish && r.ContentLength > h.MaxBodySize {

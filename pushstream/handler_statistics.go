@@ -51,8 +51,7 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	hdr := w.Header()
 	setAntiCache(hdr)
 	if r.Method != http.MethodGet {
-		hdr["Allow"] = []string{subscriberMethods}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, subscriberMethods)
 		return nil
 	}
 	hdr[headerTag] = []string{Version}

@@ -259,8 +259,7 @@ func (h *SubscriberHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	}
 	setAntiCache(hdr)
 	if r.Method != http.MethodGet {
-		hdr["Allow"] = []string{subscriberMethods}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, subscriberMethods)
 		return nil
 	}
 	mode, callback := h.requestMode(r), ""

@@ -27,6 +27,7 @@ const (
 	headerNoSniff        = "X-Content-Type-Options"
 	allowedHeadersValue  = "If-Modified-Since,If-None-Match,Etag,Event-Id,Event-Type,Last-Event-Id"
 	subscriberMethods    = "GET"
+	getHeadMethods       = "GET, HEAD"
 	publisherMethods     = "GET, POST, PUT"
 	adminPublisherMethod = "GET, POST, PUT, DELETE"
 )
@@ -79,6 +80,13 @@ func writeHeaderOnly(w http.ResponseWriter, status int, explain string) {
 		h["Content-Length"] = []string{"0"}
 	}
 	w.WriteHeader(status)
+}
+
+// writeMethodNotAllowed answers a method the location does not take: a
+// header-only 405 whose Allow header names those it does.
+func writeMethodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header()["Allow"] = []string{allow}
+	writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
 }
 
 // setContentType sets the Content-Type of an answer with a body, which

@@ -28,8 +28,7 @@ const readSize = 4096
 func (h *SubscriberHandler) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	if r.Method != http.MethodGet {
-		hdr["Allow"] = []string{subscriberMethods}
-		writeHeaderOnly(w, http.StatusMethodNotAllowed, "")
+		writeMethodNotAllowed(w, subscriberMethods)
 		return
 	}
 	setAntiCache(hdr)
