@@ -146,30 +146,16 @@ if [ "$WITH_NCHAN" = 1 ]; then
 		fi
 	fi
 fi
-# nchan_conf DIR PORT [REDIS]: writes and checks DIR/nginx.conf, nginx
-# with Nchan on PORT, its pid file, logs and temporary files in DIR. With
-# REDIS (host:port) the channels live there: nchan_redis_pass in each
-# location (nginx takes it at server level too, but there Nchan 1.3.6
-# kept the channels in memory).
-nchan_conf() {
-	local dir=$1 port=$2 redis=${3:-} upstream="" pass=""
-	if [ -n "$redis" ]; then
-		upstream="	upstream nchan_redis {
-		nchan_redis_server redis://$redis;
-	}
-"
-		pass="			nchan_redis_pass nchan_redis;
-"
-	fi
-	mkdir -p "$dir/logs" "$dir/tmp"
-	# One worker, loopback only, and Nchan's counterparts of bench/Caddyfile:
-	# ten stored messages per channel, no pings. worker_connections is twice
-	# the descriptor limit: with exactly the limit, nginx ran out of
-	# connection slots first ("worker_connections are not enough") and
-	# refused about 5% of 19,800 subscribers. nginx warns that it exceeds
-	# the descriptor limit; harmless.
-	cat >"$dir/nginx.conf" <<EOF
-load_module $NCHAN_MODULE;
+# nginx_frame DIR: prints the part of an nginx.conf both nginx servers
+# share, up to the inside of its http block: $CORES workers, every file in
+# DIR (whose logs and tmp directories the caller makes). worker_connections is
+# twice the descriptor limit: with exactly the limit, nginx ran out of
+# connection slots first ("worker_connections are not enough") and refused
+# about 5% of 19,800 subscribers. nginx warns that it exceeds the
+# descriptor limit; harmless.
+nginx_frame() {
+	local dir=$1
+	cat <<EOF
 worker_processes $CORES;
 worker_rlimit_nofile $NOFILE;
 daemon off;
@@ -186,6 +172,31 @@ http {
 	fastcgi_temp_path $dir/tmp/fastcgi;
 	uwsgi_temp_path $dir/tmp/uwsgi;
 	scgi_temp_path $dir/tmp/scgi;
+EOF
+}
+
+# nchan_conf DIR PORT [REDIS]: writes and checks DIR/nginx.conf, nginx
+# with Nchan on PORT, its pid file, logs and temporary files in DIR. With
+# REDIS (host:port) the channels live there: nchan_redis_pass in each
+# location (nginx takes it at server level too, but there Nchan 1.3.6
+# kept the channels in memory).
+nchan_conf() {
+	local dir=$1 port=$2 redis=${3:-} upstream="" pass=""
+	if [ -n "$redis" ]; then
+		upstream="	upstream nchan_redis {
+		nchan_redis_server redis://$redis;
+	}
+"
+		pass="			nchan_redis_pass nchan_redis;
+"
+	fi
+	mkdir -p "$dir/logs" "$dir/tmp"
+	# Loopback only, and Nchan's counterparts of bench/Caddyfile: ten stored
+	# messages per channel, no pings.
+	{
+		echo "load_module $NCHAN_MODULE;"
+		nginx_frame "$dir"
+		cat <<EOF
 	nchan_shared_memory_size 512M;
 	nchan_message_buffer_length 10;
 	nchan_message_timeout 30m;
@@ -209,6 +220,7 @@ ${pass}		}
 	}
 }
 EOF
+	} >"$dir/nginx.conf"
 	nginx -t -c "$dir/nginx.conf" -p "$dir" >"$dir/logs/test.log" 2>&1 ||
 		{ cat "$dir/logs/test.log" >&2; exit 1; }
 }
@@ -223,23 +235,9 @@ fi
 original_conf() {
 	local dir=$1 port=$2
 	mkdir -p "$dir/logs" "$dir/tmp"
-	cat >"$dir/nginx.conf" <<EOF
-worker_processes $CORES;
-worker_rlimit_nofile $NOFILE;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events {
-	worker_connections $((2 * NOFILE));
-	multi_accept on;
-}
-http {
-	access_log off;
-	client_body_temp_path $dir/tmp/body;
-	proxy_temp_path $dir/tmp/proxy;
-	fastcgi_temp_path $dir/tmp/fastcgi;
-	uwsgi_temp_path $dir/tmp/uwsgi;
-	scgi_temp_path $dir/tmp/scgi;
+	{
+		nginx_frame "$dir"
+		cat <<EOF
 	push_stream_shared_memory_size 512M;
 	push_stream_message_ttl 30m;
 	push_stream_max_messages_stored_per_channel 10;
@@ -275,6 +273,7 @@ http {
 	}
 }
 EOF
+	} >"$dir/nginx.conf"
 	"$ORIGINAL" -t -c "$dir/nginx.conf" -p "$dir" >"$dir/logs/test.log" 2>&1 ||
 		{ cat "$dir/logs/test.log" >&2; exit 1; }
 }
