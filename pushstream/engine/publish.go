@@ -27,11 +27,11 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 	// Every byte the message keeps counts: text, event id and type
 	// (renderings count as they are made, Message.Rendered).
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
+	settings := s.Settings()
 	stripe := localStripe()
-	if !opts.reserved && !s.memory.reserveFrom(stripe, cost, s.Settings().SharedMemorySize) {
+	if !opts.reserved && !s.memory.reserveFrom(stripe, cost, settings.SharedMemorySize) {
 		return nil, ErrNoMemory
 	}
-	settings := s.Settings()
 	now := s.now()
 	msg := &Message{
 		Channel:      ch.ID,
@@ -103,15 +103,6 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 	if !keep {
 		evicted = append(evicted, msg)
 	}
-	s.trashMessages(stripe, evicted)
+	s.messageTrash.add(stripe, evicted, now.Add(settings.TrashDelay))
 	return msg, nil
-}
-
-// trashMessages moves messages that left their channel to the trash,
-// in its stripe i.
-func (s *Store) trashMessages(i int, msgs []*Message) {
-	if len(msgs) == 0 {
-		return
-	}
-	s.messageTrash.add(i, msgs, s.now().Add(s.Settings().TrashDelay))
 }

@@ -98,7 +98,7 @@ func (s *Store) Sweep() {
 	s.channelTrash = s.freeExpired(s.channelTrash, now)
 	s.mu.Unlock()
 
-	s.trashMessages(0, trashed)
+	s.messageTrash.add(0, trashed, trashDeadline)
 	s.messageTrash.freeExpired(s, now)
 
 	for _, id := range destroyed {

@@ -21,8 +21,11 @@ type trashShard struct {
 	_       [128 - 32]byte
 }
 
-// add puts msgs in shard i with deadline.
+// add puts msgs, if any, in shard i with deadline.
 func (t *messageTrash) add(i int, msgs []*Message, deadline time.Time) {
+	if len(msgs) == 0 {
+		return
+	}
 	sh := &t.shards[i]
 	sh.mu.Lock()
 	for _, m := range msgs {
