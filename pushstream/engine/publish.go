@@ -74,7 +74,7 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 		}
 	}
 	ch.keepForRejoin(msg, now)
-	var woken *[]*Subscriber
+	var woken wakeChain
 	var delivered int64
 	for _, sb := range ch.subs {
 		queued, wake := sb.sub.enqueue(Delivery{Msg: msg})
@@ -82,15 +82,12 @@ func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *St
 			delivered++
 		}
 		if wake {
-			if woken == nil {
-				woken = s.wakes.list()
-			}
-			*woken = append(*woken, sb.sub)
+			s.wakes.add(&woken, sb.sub)
 		}
 	}
 	ch.mu.Unlock()
-	if woken != nil {
-		s.wakes.wake(woken)
+	if woken.first != nil {
+		s.wakes.wake(&woken)
 	}
 
 	if !events {

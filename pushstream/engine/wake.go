@@ -37,11 +37,9 @@ const wakeBatchSize = 128
 // connection (transport.Conn.Wake), which handles it unless busy. Order
 // per subscriber is its queue's, whoever wakes it.
 type wakeQueue struct {
-	// lists recycles the publishers' lists of subscribers to wake, which
-	// are as long as a channel's subscriptions
-	// (BenchmarkPublishFanOutDriven: 82 KB less garbage per publish to
-	// 10k subscribers); batches recycles the queued batches.
-	lists   sync.Pool
+	// batches recycles the batches publishers fill and the queue runs
+	// (BenchmarkPublishFanOutDriven: no garbage per publish to 10k
+	// subscribers).
 	batches sync.Pool
 
 	// mu guards the queue of batches, oldest first, and its length.
@@ -59,23 +57,39 @@ type wakeBatch struct {
 	subs [wakeBatchSize]*Subscriber
 }
 
-// list returns an empty list for wake.
-func (q *wakeQueue) list() *[]*Subscriber {
-	if l, ok := q.lists.Get().(*[]*Subscriber); ok {
-		return l
-	}
-	return new([]*Subscriber)
+// wakeChain is the batches of subscribers one publish has to wake, filled
+// as it queues its message (wakeQueue.add) and put in the queue whole
+// (wakeQueue.wake).
+type wakeChain struct {
+	first, last *wakeBatch
+	n           int
 }
 
-// wake has the subscribers of list woken, sharing the work with helpers
-// when more than one batch waits and there is more than one core; list
-// is recycled.
-func (q *wakeQueue) wake(list *[]*Subscriber) {
+// add appends sub to c, in a new batch when the last one is full.
+func (q *wakeQueue) add(c *wakeChain, sub *Subscriber) {
+	if c.last == nil || c.last.n == wakeBatchSize {
+		b, ok := q.batches.Get().(*wakeBatch)
+		if !ok {
+			b = new(wakeBatch)
+		}
+		b.n = 0
+		if c.last == nil {
+			c.first = b
+		} else {
+			c.last.next = b
+		}
+		c.last = b
+		c.n++
+	}
+	c.last.subs[c.last.n] = sub
+	c.last.n++
+}
+
+// wake has the subscribers of c woken, sharing the work with helpers
+// when more than one batch waits and there is more than one core.
+func (q *wakeQueue) wake(c *wakeChain) {
 	runtime.Gosched()
-	queued, waiting := q.queue(*list)
-	clear(*list)
-	*list = (*list)[:0]
-	q.lists.Put(list)
+	queued, waiting := q.queue(c)
 	if waiting > 1 {
 		if helpers := runtime.GOMAXPROCS(0) - 1; helpers > 0 {
 			q.startHelpers(min(waiting-1, helpers), helpers)
@@ -96,37 +110,20 @@ func wakeAll(subs []*Subscriber) {
 	}
 }
 
-// queue puts subs in batches at the end of the queue and returns how
-// many, and how many batches wait in all.
-func (q *wakeQueue) queue(subs []*Subscriber) (queued, waiting int) {
-	var first, last *wakeBatch
-	n := 0
-	for len(subs) > 0 {
-		b, ok := q.batches.Get().(*wakeBatch)
-		if !ok {
-			b = new(wakeBatch)
-		}
-		b.n = copy(b.subs[:], subs)
-		subs = subs[b.n:]
-		if last == nil {
-			first = b
-		} else {
-			last.next = b
-		}
-		last = b
-		n++
-	}
+// queue puts c's batches at the end of the queue and returns how many,
+// and how many batches wait in all.
+func (q *wakeQueue) queue(c *wakeChain) (queued, waiting int) {
 	q.mu.Lock()
 	if q.last == nil {
-		q.first = first
+		q.first = c.first
 	} else {
-		q.last.next = first
+		q.last.next = c.first
 	}
-	q.last = last
-	q.length += n
+	q.last = c.last
+	q.length += c.n
 	waiting = q.length
 	q.mu.Unlock()
-	return n, waiting
+	return c.n, waiting
 }
 
 // runOne wakes the subscribers of the oldest queued batch and reports
