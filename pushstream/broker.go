@@ -173,12 +173,6 @@ func (b *RedisBroker) redisConfig() (redisbroker.Config, bool) { return b.config
 // store (not in nginx).
 const headerBroker = "X-PushStream-Broker"
 
-// brokerHealth is an engine shared through a broker.
-type brokerHealth interface {
-	// Connected tells whether the broker can be reached now.
-	Connected() bool
-}
-
 // queuedPublisher is an engine shared through a broker, whose publishes
 // wait for it: a websocket client's message, read where nothing may wait,
 // is queued instead.
@@ -188,8 +182,8 @@ type queuedPublisher interface {
 }
 
 // brokerState is the X-PushStream-Broker value.
-func brokerState(b brokerHealth) string {
-	if b.Connected() {
+func brokerState(b engine.BrokerReporter) string {
+	if b.BrokerHealth() == nil {
 		return "redis connected"
 	}
 	return "redis unreachable"
@@ -197,10 +191,10 @@ func brokerState(b brokerHealth) string {
 
 // Interface guards.
 var (
-	_ Broker            = (*MemoryBroker)(nil)
-	_ Broker            = (*RedisBroker)(nil)
-	_ caddy.Provisioner = (*RedisBroker)(nil)
-	_ caddy.Validator   = (*RedisBroker)(nil)
-	_ brokerHealth      = (*redisbroker.Engine)(nil)
-	_ queuedPublisher   = (*redisbroker.Engine)(nil)
+	_ Broker                = (*MemoryBroker)(nil)
+	_ Broker                = (*RedisBroker)(nil)
+	_ caddy.Provisioner     = (*RedisBroker)(nil)
+	_ caddy.Validator       = (*RedisBroker)(nil)
+	_ engine.BrokerReporter = (*redisbroker.Engine)(nil)
+	_ queuedPublisher       = (*redisbroker.Engine)(nil)
 )

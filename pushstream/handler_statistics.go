@@ -56,7 +56,7 @@ func (h *StatisticsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ 
 	}
 	hdr[headerTag] = []string{Version}
 	hdr[headerCommit] = []string{buildRevision}
-	if b, ok := h.store.(brokerHealth); ok {
+	if b, ok := h.store.(engine.BrokerReporter); ok {
 		hdr[headerBroker] = []string{brokerState(b)}
 	}
 

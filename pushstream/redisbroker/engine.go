@@ -32,8 +32,7 @@ type Engine struct {
 	mu   sync.Mutex
 	link *link
 
-	state   atomic.Int32
-	refused atomic.Int64
+	state atomic.Int32
 
 	roundTrips     atomic.Int64
 	roundTripNanos atomic.Int64
@@ -137,10 +136,6 @@ func (e *Engine) current() *link {
 // Connected tells whether the broker reads the log now: false while
 // Redis cannot be reached, when publishes answer engine.ErrUnavailable.
 func (e *Engine) Connected() bool { return e.state.Load() == stateUp }
-
-// Refused returns how many log entries this process's store could not
-// apply (its memory cap was full).
-func (e *Engine) Refused() int64 { return e.refused.Load() }
 
 // Gaps returns how many times this process found entries of the log
 // missing (trimmed before it read them, or lost by Redis): its

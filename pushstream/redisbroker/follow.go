@@ -109,7 +109,6 @@ func (e *Engine) apply(entry redis.XMessage) {
 	if out.err != nil {
 		// The other processes have this message; this one's memory cap
 		// refused it. An operator must know.
-		e.refused.Add(1)
 		e.logger.Error("a message of the shared log could not be applied to this process's store",
 			zap.String("entry", entry.ID), zap.Error(out.err))
 	}
