@@ -95,7 +95,7 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 	if msg.EventType != nil {
 		opts.EventType, opts.HasEventType = *msg.EventType, true
 	}
-	if err := h.publishAll(channels, []byte(msg.Text), opts); err != nil {
+	if _, err := h.store.PublishAll(channels, []byte(msg.Text), opts); err != nil {
 		if errors.Is(err, engine.ErrUnavailable) {
 			brokerRefusals.note(h.logger, zap.Error(err))
 			return wire.BatchResult{Status: http.StatusServiceUnavailable, Explain: explainBrokerUnavailable}
@@ -129,22 +129,4 @@ func oneChannel(id string) bool {
 		}
 	}
 	return false
-}
-
-// publishAll publishes text to every channel: all or nothing when the
-// engine is the process's own store (engine.Store.PublishAll), channel by
-// channel through any other engine. The test is on the type, not on a
-// PublishAll method: a broker embeds the store, whose PublishAll would
-// publish past the broker, on this process alone.
-func (h *PublisherHandler) publishAll(channels []*engine.Channel, text []byte, opts engine.PublishOptions) error {
-	if store, ok := h.store.(*engine.Store); ok {
-		_, err := store.PublishAll(channels, text, opts)
-		return err
-	}
-	for _, ch := range channels {
-		if _, err := h.store.Publish(ch, text, opts); err != nil {
-			return err
-		}
-	}
-	return nil
 }

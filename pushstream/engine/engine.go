@@ -41,6 +41,11 @@ type Engine interface {
 	// without waiting for any. It fails with ErrNoMemory, or with
 	// ErrUnavailable when a broker cannot be reached.
 	Publish(ch *Channel, text []byte, opts PublishOptions) (*Message, error)
+	// PublishAll publishes one message to each channel of chs, in order
+	// (a batch publish, docs/PROTOCOL.md §4.6): to all or none where the
+	// engine can account for every copy first (the Store), channel by
+	// channel elsewhere, those before a failure published.
+	PublishAll(chs []*Channel, text []byte, opts PublishOptions) ([]*Message, error)
 	// Delete deletes ch: its subscribers get the channel-deleted message
 	// with text. It reports false if ch was already deleted, and fails with
 	// ErrNoMemory when the memory cap has no room for that message, or

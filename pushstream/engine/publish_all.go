@@ -4,8 +4,7 @@ package engine
 // none: the memory of every copy is accounted before the first is
 // published, so it fails only with ErrNoMemory, having published nothing.
 // A batch publish (docs/PROTOCOL.md §4.6) uses it so that no message of a
-// batch is half applied. It is not part of Engine: an engine without it
-// publishes channel by channel.
+// batch is half applied.
 func (s *Store) PublishAll(chs []*Channel, text []byte, opts PublishOptions) ([]*Message, error) {
 	// What Publish accounts for each copy.
 	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))

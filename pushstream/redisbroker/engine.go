@@ -176,6 +176,22 @@ func (e *Engine) Publish(ch *engine.Channel, text []byte, opts engine.PublishOpt
 	return out.msg, err
 }
 
+// PublishAll publishes one message to each channel of chs through the
+// log, channel by channel: each publish is atomic, and those before a
+// failure stay published. It hides the local store's PublishAll, which
+// would publish on this process alone.
+func (e *Engine) PublishAll(chs []*engine.Channel, text []byte, opts engine.PublishOptions) ([]*engine.Message, error) {
+	msgs := make([]*engine.Message, 0, len(chs))
+	for _, ch := range chs {
+		msg, err := e.Publish(ch, text, opts)
+		if err != nil {
+			return msgs, err
+		}
+		msgs = append(msgs, msg)
+	}
+	return msgs, nil
+}
+
 // PublishQueued appends a message to the log in the background, after
 // those queued before it, for a publisher that must not wait: a
 // websocket client's message, read on the poller's goroutine. While Redis
