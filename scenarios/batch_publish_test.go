@@ -154,3 +154,20 @@ func TestBatchPublishAllOrNothing(t *testing.T) {
 		t.Fatalf("%s got a copy of the refused message: %s", b, res.body)
 	}
 }
+
+// TestBatchPublishContentTypeParameters: the batch content type is
+// recognised by its media type, whatever parameters follow it.
+func TestBatchPublishContentTypeParameters(t *testing.T) {
+	t.Parallel()
+	load(t, batchConfig())
+	ch := channelID(t)
+	sub := subscribeCounted(t, "/sub/"+ch, ch, 1)
+	res := do(t, http.MethodPost, "/pub?id=unused", `[{"channels": [`+quoted(ch)+`], "text": "one"}]`,
+		"Content-Type", batchContentType+"; charset=utf-8")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("batch with parameters: status %d, Content-Type %q, body %q", res.StatusCode, res.Header.Get("Content-Type"), res.body)
+	}
+	if got := sub.mustChunk(); got != "[||one]" {
+		t.Fatalf("subscriber got %q", got)
+	}
+}

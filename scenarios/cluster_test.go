@@ -251,6 +251,13 @@ func clusterRedisRestart(t *testing.T, cl *cluster) {
 	if res.StatusCode != http.StatusServiceUnavailable || explainHeader(res) != "Broker unavailable." || !strings.Contains(res.body, "Redis cannot be reached") {
 		t.Fatalf("publish with Redis down: %d %q %q", res.StatusCode, explainHeader(res), res.body)
 	}
+	if got := res.Header.Get("Retry-After"); got != "1" {
+		t.Fatalf("publish with Redis down: Retry-After %q, want 1", got)
+	}
+	del := do(t, http.MethodDelete, "/pub?id="+id, "")
+	if del.StatusCode != http.StatusServiceUnavailable || explainHeader(del) != "Broker unavailable." || !strings.Contains(del.body, "nothing was deleted") {
+		t.Fatalf("delete with Redis down: %d %q %q", del.StatusCode, explainHeader(del), del.body)
+	}
 	for i := range cl.nodes {
 		cl.at(t, i)
 		waitBroker(t, "redis unreachable")
