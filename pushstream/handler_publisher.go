@@ -216,8 +216,7 @@ func (h *PublisherHandler) refuse(w http.ResponseWriter, publish bool, rerr *req
 	if publish {
 		switch {
 		case rerr.status == http.StatusInternalServerError:
-			rejectPublish(rejectedNoMemory)
-			memoryRefusals.note(h.logger, memoryFields(h.store)...)
+			noteMemoryRefusal(h.logger, h.store)
 		case rerr.explain == explainTooLarge || rerr.explain == explainTooManyChannels:
 			rejectPublish(rejectedLimits)
 		default:
@@ -261,8 +260,7 @@ func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, chann
 	for _, ch := range channels {
 		if _, err := h.store.Publish(ch, body, opts); err != nil {
 			if errors.Is(err, engine.ErrNoMemory) {
-				rejectPublish(rejectedNoMemory)
-				memoryRefusals.note(h.logger, memoryFields(h.store)...)
+				noteMemoryRefusal(h.logger, h.store)
 			}
 			h.writeStoreError(w, err, "published")
 			return

@@ -43,6 +43,13 @@ var (
 	}
 )
 
+// noteMemoryRefusal counts a publish the memory cap refused in the
+// metrics and the operator log.
+func noteMemoryRefusal(logger *zap.Logger, e engine.Engine) {
+	rejectPublish(rejectedNoMemory)
+	memoryRefusals.note(logger, memoryFields(e)...)
+}
+
 // memoryFields are the fields of a memory refusal warning.
 func memoryFields(e engine.Engine) []zap.Field {
 	fields := []zap.Field{zap.Int64("shared_memory_size", e.Settings().SharedMemorySize)}

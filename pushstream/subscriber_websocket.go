@@ -300,8 +300,7 @@ func (h *SubscriberHandler) publishFromClient(channels []*engine.Channel, text [
 		}
 		// A full memory cap drops the message; the connection goes on.
 		if _, err := h.store.Publish(ch, text, opts); errors.Is(err, engine.ErrNoMemory) {
-			rejectPublish(rejectedNoMemory)
-			memoryRefusals.note(h.logger, memoryFields(h.store)...)
+			noteMemoryRefusal(h.logger, h.store)
 		}
 	}
 }
