@@ -64,26 +64,21 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 	if len(msg.Channels) == 0 {
 		return wire.BatchResult{Status: http.StatusBadRequest, Explain: explainNoChannel}
 	}
+	// Every id is checked before any channel is created.
 	settings := h.store.Settings()
-	for _, id := range msg.Channels {
+	refs := make([]wire.ChannelRef, len(msg.Channels))
+	for i, id := range msg.Channels {
 		if !oneChannel(id) {
 			return wire.BatchResult{Status: http.StatusBadRequest, Explain: explainBadChannelID}
 		}
 		if rerr := checkID(settings, id); rerr != nil {
 			return wire.BatchResult{Status: rerr.status, Explain: rerr.explain}
 		}
+		refs[i].ID = id
 	}
-	channels := make([]*engine.Channel, len(msg.Channels))
-	for i, id := range msg.Channels {
-		ch, _, err := h.store.GetOrCreate(id)
-		if err != nil {
-			rerr := creationError(err)
-			return wire.BatchResult{Status: rerr.status, Explain: rerr.explain}
-		}
-		if ch.IsEvents() {
-			return wire.BatchResult{Status: http.StatusForbidden, Explain: explainEventsChannel}
-		}
-		channels[i] = ch
+	channels, rerr := h.channels(refs, true, true)
+	if rerr != nil {
+		return wire.BatchResult{Status: rerr.status, Explain: rerr.explain}
 	}
 	if msg.Text == "" {
 		return wire.BatchResult{Status: http.StatusBadRequest, Explain: explainEmptyPost}
