@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/transport"
 )
 
 // The plugin's Prometheus metrics (README.md, "Operating it"). They are
@@ -198,7 +199,7 @@ func subscriberStopped(mode string) {
 // the reasons of caddy_push_stream_subscribers_closed_total.
 func closedReason(reason string) string {
 	switch reason {
-	case endSlowQueue, "too slow: write stalled":
+	case endSlowQueue, transport.EndWriteStalled:
 		return closedSlow
 	case endTTL:
 		return closedTTL
@@ -215,16 +216,17 @@ func closedReason(reason string) string {
 	return closedClientGone
 }
 
-// Subscriber end reasons the handlers give; the transport gives "ttl",
-// "client gone", "write failed", "ping write failed" and "too slow:
-// write stalled".
+// Subscriber end reasons the handlers give, those the transport gives
+// (transport.End*) among them.
 const (
-	endSlowQueue  = "too slow: queue full"
-	endTTL        = "ttl"
-	endDeleted    = "channels deleted"
-	endShutdown   = "process exit"
-	endOverLimit  = "websocket message over the size limit"
-	endAnswered   = "answered"
-	endClientGone = "client gone"
-	endWriteFail  = "write failed"
+	endSlowQueue       = "too slow: queue full"
+	endTTL             = transport.EndTTL
+	endDeleted         = "channels deleted"
+	endShutdown        = "process exit"
+	endOverLimit       = "websocket message over the size limit"
+	endAnswered        = "answered"
+	endClientGone      = transport.EndClientGone
+	endWriteFail       = transport.EndWriteFailed
+	endPingFail        = transport.EndPingFailed
+	endWebSocketClosed = "websocket closed"
 )

@@ -82,13 +82,13 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *engine.Subscriber, out
 			return
 		case <-pingC:
 			if out.ping() != nil {
-				reason = "ping write failed"
+				reason = endPingFail
 				return
 			}
 			ping.Reset(interval)
 		case ev := <-control:
 			if ev() {
-				reason = "websocket closed"
+				reason = endWebSocketClosed
 				return
 			}
 		case <-sub.Notify():

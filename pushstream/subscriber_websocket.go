@@ -195,7 +195,7 @@ func (in *clientInput) read(p []byte) string {
 		case errors.Is(err, wire.ErrMessageTooBig):
 			return endOverLimit
 		case done:
-			return "websocket closed"
+			return endWebSocketClosed
 		}
 	}
 	return ""

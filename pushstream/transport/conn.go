@@ -15,6 +15,15 @@ import (
 // does not read, so that a dead peer is noticed.
 const WriteTimeout = 30 * time.Second
 
+// Reasons a Conn gives Session.End when it ends a connection itself.
+const (
+	EndTTL          = "ttl"
+	EndClientGone   = "client gone"
+	EndWriteFailed  = "write failed"
+	EndWriteStalled = "too slow: write stalled"
+	EndPingFailed   = "ping write failed"
+)
+
 // Events of a Conn besides the poller's.
 const (
 	evDeliver uint32 = 1 << (8 + iota)
@@ -152,12 +161,12 @@ func (c *Conn) handle(ev uint32) {
 		}
 	}
 	if ev&netpoll.Writable != 0 && c.flushUnsent() != nil {
-		c.end("write failed", false)
+		c.end(EndWriteFailed, false)
 		return
 	}
 	switch {
 	case ev&evStall != 0 && len(c.unsent) > 0:
-		c.end("too slow: write stalled", false)
+		c.end(EndWriteStalled, false)
 		return
 	case ev&evTTL != 0:
 		// Output queued before the TTL fired goes out before the closing
@@ -168,7 +177,7 @@ func (c *Conn) handle(ev uint32) {
 				return
 			}
 		}
-		c.end("ttl", true)
+		c.end(EndTTL, true)
 		return
 	case ev&evPing != 0:
 		interval := c.opts.PingInterval
@@ -177,7 +186,7 @@ func (c *Conn) handle(ev uint32) {
 			break
 		}
 		if c.session.Ping() != nil {
-			c.end("ping write failed", false)
+			c.end(EndPingFailed, false)
 			return
 		}
 		c.lastOutput = time.Now()
@@ -215,7 +224,7 @@ func (c *Conn) readInput() string {
 			return ""
 		}
 		if err != nil || n == 0 {
-			return "client gone"
+			return EndClientGone
 		}
 		if reason := c.session.Input(buf[:n]); reason != "" {
 			return reason
