@@ -6,7 +6,10 @@
 //	go test -run '^$' -bench . -cpu 1,2,1,2 ./bench/calibrate/
 package calibrate
 
-import "testing"
+import (
+	"sync/atomic"
+	"testing"
+)
 
 // BenchmarkPureCPU is arithmetic on registers: it scales with cores
 // unless the cores are not really there.
@@ -57,3 +60,49 @@ func (h *holder) keep(p []byte) { h.p = p }
 
 //go:noinline
 func sinkUint(uint64) {}
+
+// BenchmarkSharedLine adds to one atomic counter from every goroutine,
+// between about 200 ns of arithmetic (a publish's worth): at -cpu 2 the
+// counter's cache line is on the other core at nearly every add, so its
+// ns/op over BenchmarkPrivateLine's is the price of one move of a line
+// between the cores, the cost of any store-wide counter.
+func BenchmarkSharedLine(b *testing.B) {
+	var counter atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		x := uint64(1)
+		for pb.Next() {
+			x = work(x)
+			counter.Add(1)
+		}
+		sinkUint(x)
+	})
+}
+
+// BenchmarkPrivateLine is BenchmarkSharedLine with a counter per
+// goroutine, each on its own cache line: the same work without the moves.
+func BenchmarkPrivateLine(b *testing.B) {
+	b.RunParallel(func(pb *testing.PB) {
+		c := new(paddedCounter)
+		x := uint64(1)
+		for pb.Next() {
+			x = work(x)
+			c.n.Add(1)
+		}
+		sinkUint(x + uint64(c.n.Load()))
+	})
+}
+
+// work is about 200 ns of arithmetic on registers.
+func work(x uint64) uint64 {
+	for range 200 {
+		x = x*6364136223846793005 + 1442695040888963407
+	}
+	return x
+}
+
+// paddedCounter is an atomic counter alone on its cache line.
+type paddedCounter struct {
+	_ [64]byte
+	n atomic.Int64
+	_ [56]byte
+}

@@ -2,63 +2,64 @@ package engine
 
 import "sync"
 
-// indexShards is how many ways the lookup index is split.
-const indexShards = 64
-
-// channelIndex answers Store.Lookup without the store's lock: publishes
-// look their channels up on every request, and a read lock on one
-// store-wide RWMutex is a write to one cache line shared by every core.
-// It mirrors Store.channels, which stays the list the sweep walks; both
-// change together, with Store.mu held.
+// channelIndex answers Store.Lookup without a lock shared by every core:
+// publishes look their channels up on every request, and a read lock is a
+// write to its cache line, so one RWMutex read by all cores passes its
+// line from core to core on every lookup. A reader takes the lock of its
+// own stripe (localStripe); a writer, rare (a channel made or dropped),
+// takes all of them. It mirrors Store.channels, which stays the list the
+// sweep walks; both change together, with Store.mu held.
 type channelIndex struct {
-	shards [indexShards]indexShard
-}
-
-// indexShard is one lock and map of the index, alone on its cache line.
-type indexShard struct {
-	mu       sync.RWMutex
+	locks    [stripes]paddedRWMutex
 	channels map[string]*Channel
-	_        [128 - 32]byte
 }
 
-// shard returns the shard of id, by FNV-1a: ids a client chose to
-// collide only share a lock, each map is seeded by the runtime.
-func (x *channelIndex) shard(id string) *indexShard {
-	h := uint32(2166136261)
-	for i := 0; i < len(id); i++ {
-		h = (h ^ uint32(id[i])) * 16777619
-	}
-	return &x.shards[h%indexShards]
+// paddedRWMutex is a read-write lock alone on its cache line.
+type paddedRWMutex struct {
+	sync.RWMutex
+	_ [128 - 24]byte
 }
 
 // get returns the live channel with the id, or nil.
 func (x *channelIndex) get(id string) *Channel {
-	sh := x.shard(id)
-	sh.mu.RLock()
-	ch := sh.channels[id]
-	sh.mu.RUnlock()
+	l := &x.locks[localStripe()]
+	l.RLock()
+	ch := x.channels[id]
+	l.RUnlock()
 	return ch
+}
+
+// lockAll takes every stripe's lock for a write.
+func (x *channelIndex) lockAll() {
+	for i := range x.locks {
+		x.locks[i].Lock()
+	}
+}
+
+// unlockAll releases what lockAll took.
+func (x *channelIndex) unlockAll() {
+	for i := range x.locks {
+		x.locks[i].Unlock()
+	}
 }
 
 // put adds ch.
 func (x *channelIndex) put(ch *Channel) {
-	sh := x.shard(ch.ID)
-	sh.mu.Lock()
-	if sh.channels == nil {
-		sh.channels = make(map[string]*Channel)
+	x.lockAll()
+	if x.channels == nil {
+		x.channels = make(map[string]*Channel)
 	}
-	sh.channels[ch.ID] = ch
-	sh.mu.Unlock()
+	x.channels[ch.ID] = ch
+	x.unlockAll()
 }
 
 // remove removes ch if it is the channel indexed under its id.
 func (x *channelIndex) remove(ch *Channel) {
-	sh := x.shard(ch.ID)
-	sh.mu.Lock()
-	if sh.channels[ch.ID] == ch {
-		delete(sh.channels, ch.ID)
+	x.lockAll()
+	if x.channels[ch.ID] == ch {
+		delete(x.channels, ch.ID)
 	}
-	sh.mu.Unlock()
+	x.unlockAll()
 }
 
 // link makes ch live: listed and found by Lookup. s.mu must be held.

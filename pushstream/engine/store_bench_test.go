@@ -222,46 +222,65 @@ func BenchmarkPublishFanOutDriven(b *testing.B) {
 }
 
 // BenchmarkPublishParallel publishes from parallel goroutines (b.RunParallel;
-// vary -cpu) over 1, 16 and 1024 channels without subscribers, as the
-// publisher handler does: look the channel up, then publish. It measures
-// the store-wide contention points (tag, trash, memory accounting).
+// vary -cpu) without subscribers, as the publisher handler does: look the
+// channel up, then publish. It measures what publishes running on
+// different cores share:
+//
+//   - channels=1, 16, 1024: every goroutine publishes to every channel, so
+//     the channels' own state moves between the cores too;
+//   - disjoint=1024: each goroutine publishes to its own share of 1024
+//     channels, so what is shared is only what is store-wide (the tag
+//     clock of docs/PROTOCOL.md §1.3, the lookup index, the runtime's heap).
 func BenchmarkPublishParallel(b *testing.B) {
 	for _, channels := range []int{1, 16, 1024} {
 		b.Run("channels="+strconv.Itoa(channels), func(b *testing.B) {
-			clock := newBenchClock()
-			store := benchStore(clock)
-			ids := make([]string, channels)
-			for i := range ids {
-				ids[i] = "contended" + strconv.Itoa(i)
-			}
-			text := bytes.Repeat([]byte("x"), 100)
-			var next atomic.Int64
-			// One sweep per 8192 publishes in all, whatever -cpu: a sweep
-			// moves every stored message (no TTL here), so its cost per
-			// publish must not grow with the goroutines.
-			sweepEvery := 8192 * runtime.GOMAXPROCS(0)
-			b.ReportAllocs()
-			b.ResetTimer()
-			b.RunParallel(func(pb *testing.PB) {
-				i := int(next.Add(1)) * 7919
-				for pb.Next() {
-					i++
-					ch, _, err := store.GetOrCreate(ids[i%channels])
-					if err != nil {
-						b.Error(err)
-						return
-					}
-					if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
-						b.Error(err)
-						return
-					}
-					if i%sweepEvery == 0 {
-						clock.sweep(store)
-					}
-				}
-			})
+			benchPublishParallel(b, channels, func(i, _, _ int) int { return i % channels })
 		})
 	}
+	b.Run("disjoint=1024", func(b *testing.B) {
+		const channels = 1024
+		benchPublishParallel(b, channels, func(i, g, n int) int { return (i*n + g) % channels })
+	})
+}
+
+// benchPublishParallel publishes over that many channels from b.RunParallel's
+// goroutines; pick maps a goroutine's i-th publish, its number g and the
+// number of goroutines n to a channel.
+func benchPublishParallel(b *testing.B, channels int, pick func(i, g, n int) int) {
+	clock := newBenchClock()
+	store := benchStore(clock)
+	ids := make([]string, channels)
+	for i := range ids {
+		ids[i] = "contended" + strconv.Itoa(i)
+	}
+	text := bytes.Repeat([]byte("x"), 100)
+	var next atomic.Int64
+	goroutines := runtime.GOMAXPROCS(0) // RunParallel's default parallelism
+	// One sweep per 8192 publishes in all, whatever -cpu: a sweep moves
+	// every stored message (no TTL here), so its cost per publish must not
+	// grow with the goroutines.
+	sweepEvery := 8192 * goroutines
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		g := int(next.Add(1) - 1)
+		i := g * 7919
+		for pb.Next() {
+			i++
+			ch, _, err := store.GetOrCreate(ids[pick(i, g, goroutines)])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if _, err := store.Publish(ch, text, PublishOptions{Store: true}); err != nil {
+				b.Error(err)
+				return
+			}
+			if i%sweepEvery == 0 {
+				clock.sweep(store)
+			}
+		}
+	})
 }
 
 // BenchmarkMemoryBound floods a store capped at 4 MiB with each kind of
