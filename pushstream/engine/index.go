@@ -2,13 +2,15 @@ package engine
 
 import "sync"
 
-// channelIndex answers Store.Lookup without a lock shared by every core:
-// publishes look their channels up on every request, and a read lock is a
-// write to its cache line, so one RWMutex read by all cores passes its
-// line from core to core on every lookup. A reader takes the lock of its
-// own stripe (localStripe); a writer, rare (a channel made or dropped),
-// takes all of them. It mirrors Store.channels, which stays the list the
-// sweep walks; both change together, with Store.mu held.
+// channelIndex holds the store's live channels by id. It answers
+// Store.Lookup without a lock shared by every core: publishes look their
+// channels up on every request, and a read lock is a write to its cache
+// line, so one RWMutex read by all cores passes its line from core to core
+// on every lookup. A lookup takes the lock of its own stripe
+// (localStripe). The map changes only with Store.mu and every stripe's
+// lock held (link, unlink), a channel made or dropped being rare, so
+// whoever holds Store.mu may read it without the stripes' locks: the
+// sweep walks it so.
 type channelIndex struct {
 	locks    [stripes]paddedRWMutex
 	channels map[string]*Channel
@@ -46,9 +48,6 @@ func (x *channelIndex) unlockAll() {
 // put adds ch.
 func (x *channelIndex) put(ch *Channel) {
 	x.lockAll()
-	if x.channels == nil {
-		x.channels = make(map[string]*Channel)
-	}
 	x.channels[ch.ID] = ch
 	x.unlockAll()
 }
@@ -63,13 +62,11 @@ func (x *channelIndex) remove(ch *Channel) {
 }
 
 // link makes ch live: listed and found by Lookup. s.mu must be held.
-func (s *Store) link(ch *Channel) {
-	s.channels[ch.ID] = ch
-	s.index.put(ch)
-}
+func (s *Store) link(ch *Channel) { s.index.put(ch) }
 
 // unlink removes ch from the list and the lookup. s.mu must be held.
-func (s *Store) unlink(ch *Channel) {
-	delete(s.channels, ch.ID)
-	s.index.remove(ch)
-}
+func (s *Store) unlink(ch *Channel) { s.index.remove(ch) }
+
+// liveLocked returns the live channel with the id, or nil. s.mu must be
+// held.
+func (s *Store) liveLocked(id string) *Channel { return s.index.channels[id] }

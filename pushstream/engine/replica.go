@@ -47,7 +47,7 @@ func (s *Store) replica(id string) (*Channel, error) {
 	settings := s.Settings()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ch := s.channels[id]; ch != nil {
+	if ch := s.liveLocked(id); ch != nil {
 		return ch, nil
 	}
 	if !s.reserve(channelCost + int64(len(id))) {

@@ -30,7 +30,6 @@ type Store struct {
 	started  time.Time
 
 	mu            sync.RWMutex
-	channels      map[string]*Channel
 	nextSeq       uint64
 	normalCount   int
 	wildcardCount int
@@ -41,8 +40,8 @@ type Store struct {
 	closing       bool
 	drained       chan struct{}
 
-	// What every publish touches is split by channel stripe or kept on
-	// cache lines of its own (stripe.go).
+	// What every publish touches is split by core or kept on cache lines
+	// of its own (stripe.go); the index also holds the live channels.
 	index        channelIndex
 	memory       memoryAccount
 	messageTrash messageTrash
@@ -75,11 +74,11 @@ func NewStore(settings Settings, now func() time.Time) *Store {
 	s := &Store{
 		now:         now,
 		started:     now(),
-		channels:    make(map[string]*Channel),
 		subscribers: make(map[*Subscriber]struct{}),
 		stopJanitor: make(chan struct{}),
 		janitorDone: make(chan struct{}),
 	}
+	s.index.channels = make(map[string]*Channel)
 	s.Apply(settings)
 	return s
 }
@@ -153,7 +152,7 @@ func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
 	}
 	settings := s.Settings()
 	s.mu.Lock()
-	if ch := s.channels[id]; ch != nil {
+	if ch := s.liveLocked(id); ch != nil {
 		s.mu.Unlock()
 		return ch, false, nil
 	}
@@ -184,8 +183,8 @@ func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
 // creation order.
 func (s *Store) Channels(prefix string) []*Channel {
 	s.mu.RLock()
-	list := make([]*Channel, 0, len(s.channels))
-	for id, ch := range s.channels {
+	list := make([]*Channel, 0, len(s.index.channels))
+	for id, ch := range s.index.channels {
 		if strings.HasPrefix(id, prefix) {
 			list = append(list, ch)
 		}
@@ -211,7 +210,7 @@ func (s *Store) Delete(ch *Channel, text []byte) (bool, error) {
 	}
 	s.release(cost)
 	s.mu.Lock()
-	if s.channels[ch.ID] != ch {
+	if s.liveLocked(ch.ID) != ch {
 		s.mu.Unlock()
 		return false, nil
 	}

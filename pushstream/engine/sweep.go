@@ -69,7 +69,7 @@ func (s *Store) Sweep() {
 	clear(s.deleting[len(remaining):])
 	s.deleting = remaining
 
-	for id, ch := range s.channels {
+	for id, ch := range s.index.channels {
 		ch.mu.Lock()
 		n := 0
 		for n < len(ch.messages) && ch.messages[n].expires <= nowSec {
