@@ -27,9 +27,9 @@ trap 'rm -rf "$work"' EXIT
 	go test -c -o "$work/transport.test" ./pushstream/transport/ &&
 	go test -c -o "$work/calibrate.test" ./bench/calibrate/)
 
-# rate BINARY PATTERN CPU FIELD [taskset args]: the benchmarks matching
+# rate BINARY PATTERN CPU UNIT taskset-args...: the benchmarks matching
 # PATTERN at -cpu CPU, one "name value" line each, value the figure in
-# FIELD's unit (ns/op or deliveries/s).
+# UNIT (ns/op or deliveries/s).
 rate() {
 	local bin=$1 pattern=$2 cpu=$3 unit=$4
 	shift 4
@@ -43,7 +43,7 @@ round() {
 	local bin=$1 pattern=$2 unit=$3
 	rate "$bin" "$pattern" 1 "$unit" taskset -c 0 >"$work/c0"
 	rate "$bin" "$pattern" 1 "$unit" taskset -c 1 >"$work/c1"
-	rate "$bin" "$pattern" 2 "$unit" >"$work/both"
+	rate "$bin" "$pattern" 2 "$unit" taskset -c 0,1 >"$work/both"
 	join "$work/c0" "$work/c1" | join - "$work/both" | awk -v unit="$unit" '{
 		# as rates: ns/op is inverted
 		if (unit == "ns/op") { r0 = 1 / $2; r1 = 1 / $3; rb = 1 / $4 } else { r0 = $2; r1 = $3; rb = $4 }
@@ -53,16 +53,20 @@ round() {
 
 echo "load before: $(uptime)"
 for i in $(seq "$rounds"); do
-	round calibrate.test 'PureCPU|Allocate|SharedLine|PrivateLine' ns/op
+	round calibrate.test 'PureCPU|MemoryWrite|Allocate|SharedLine|PrivateLine' ns/op
 	round engine.test 'PublishParallel/(channels|disjoint)=1024' ns/op
 	round transport.test 'FanOutCores' deliveries/s
 done | tee "$work/rounds"
 echo "load after: $(uptime)"
 echo
 echo "medians over $rounds rounds:"
+# median: the median of the numbers on its input, separated by spaces.
+median() {
+	tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 awk '{ key = $1; a[key] = a[key] " " $(NF - 2); s[key] = s[key] " " $NF } END {
 	for (k in a) { print k, a[k], "|", s[k] } }' "$work/rounds" | sort | while read -r name rest; do
-	core0=$(echo "$rest" | cut -d'|' -f1 | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	sum=$(echo "$rest" | cut -d'|' -f2 | tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	core0=$(echo "$rest" | cut -d'|' -f1 | median)
+	sum=$(echo "$rest" | cut -d'|' -f2 | median)
 	printf "%-52s both/core0 %s  both/sum %s\n" "$name" "$core0" "$sum"
 done

@@ -76,8 +76,9 @@ run_config() {
 	if [ "$name" = auth ]; then
 		echo "{\"config\":\"$name\",\"channel\":\"someone else's\",\"result\":$("${measure[@]}" -url "$base/events/ev/private-2" -cookie "$carla")}"
 	fi
-	kill -TERM "$caddy_pid" "$app_pid"
+	kill -TERM "$caddy_pid" "$app_pid" 2>/dev/null || true
 	wait "$caddy_pid" "$app_pid" 2>/dev/null || true
+	pids=()
 }
 
 mkdir -p "$bench/results"

@@ -19,9 +19,8 @@ const ioTimeout = 30 * time.Second
 // conn is one HTTP/1.1 keep-alive client connection whose requests are
 // written raw, as the upstream specs write them.
 type conn struct {
-	addr string
-	c    net.Conn
-	r    *bufio.Reader
+	c net.Conn
+	r *bufio.Reader
 }
 
 // response is what conn.do read.
@@ -36,7 +35,7 @@ func dial(addr string) (*conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{addr: addr, c: c, r: bufio.NewReader(c)}, nil
+	return &conn{c: c, r: bufio.NewReader(c)}, nil
 }
 
 func (c *conn) Close() error { return c.c.Close() }
@@ -165,8 +164,7 @@ func numbered(format string) func(int) string {
 	return func(i int) string { return fmt.Sprintf(format, i) }
 }
 
-// stats is the store-wide statistics (/channels-stats), or a channel's
-// with id.
+// stats is the store-wide statistics (/channels-stats).
 type stats map[string]json.Number
 
 func (s stats) get(key string) int64 {
@@ -185,12 +183,9 @@ func (s stats) summary() string {
 	return strings.TrimSpace(b.String())
 }
 
-// getStats reads the statistics on cl (JSON).
-func getStats(cl *client, id string) (stats, error) {
-	target := "/channels-stats"
-	if id != "" {
-		target += "?id=" + id
-	}
+// getStats reads the store-wide statistics on cl (JSON).
+func getStats(cl *client) (stats, error) {
+	const target = "/channels-stats"
 	res, err := cl.do(http.MethodGet, target, "", "Accept: application/json")
 	if err != nil {
 		return nil, err

@@ -103,26 +103,32 @@ func choose(list string) ([]variant, error) {
 
 // result is one variant on both servers.
 type result struct {
-	v                  variant
-	ours, original     *outcome
-	oursErr, origErr   error
-	oursTook, origTook time.Duration
+	v              variant
+	ours, original side
+}
+
+// side is what one server did with a variant.
+type side struct {
+	name string
+	o    *outcome
+	err  error
+	took time.Duration
 }
 
 // runVariant starts a fresh server of each kind for v and runs v's flow
 // on both at the same time.
 func runVariant(v variant, caddyBin, nginxBin, dir string, poll time.Duration) result {
-	res := result{v: v}
+	res := result{v: v, ours: side{name: "ours"}, original: side{name: "original"}}
 	var wg sync.WaitGroup
-	one := func(impl, bin string, out **outcome, errp *error, took *time.Duration) {
+	one := func(bin string, sd *side) {
 		defer wg.Done()
 		began := time.Now()
-		*out, *errp = runOn(v, impl, bin, filepath.Join(dir, impl), poll)
-		*took = time.Since(began)
+		sd.o, sd.err = runOn(v, sd.name, bin, filepath.Join(dir, sd.name), poll)
+		sd.took = time.Since(began)
 	}
 	wg.Add(2)
-	go one("ours", caddyBin, &res.ours, &res.oursErr, &res.oursTook)
-	go one("original", nginxBin, &res.original, &res.origErr, &res.origTook)
+	go one(caddyBin, &res.ours)
+	go one(nginxBin, &res.original)
 	wg.Wait()
 	return res
 }
@@ -135,7 +141,6 @@ func runOn(v variant, impl, bin, dir string, poll time.Duration) (*outcome, erro
 	}
 	defer srv.stop()
 	r := &runner{
-		impl:  impl,
 		addr:  srv.addr,
 		poll:  poll,
 		limit: time.Now().Add(260 * time.Second),

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 )
 
 // printTable writes the results as a Markdown table, then each server's
@@ -15,29 +14,24 @@ func printTable(w io.Writer, results []result) {
 	for _, r := range results {
 		fmt.Fprintf(w, "| %s | %.0f ± %.0f s | %s | %s | %s | %s | %s | %s, %s |\n",
 			r.v.name, r.v.expect.Seconds(), r.v.tolerance.Seconds(),
-			fills(r.ours, r.oursErr), waits(r.v, r.ours, r.oursErr),
-			fills(r.original, r.origErr), waits(r.v, r.original, r.origErr),
-			ratios(r.ours, r.original), closed(r.ours), closed(r.original))
+			fills(r.ours.o, r.ours.err), waits(r.v, r.ours.o, r.ours.err),
+			fills(r.original.o, r.original.err), waits(r.v, r.original.o, r.original.err),
+			ratios(r.ours.o, r.original.o), closed(r.ours.o), closed(r.original.o))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Times marked * are outside upstream's window. Notes and upstream's count checks:")
 	fmt.Fprintln(w)
 	for _, r := range results {
-		for _, side := range []struct {
-			name string
-			o    *outcome
-			err  error
-			took time.Duration
-		}{{"ours", r.ours, r.oursErr, r.oursTook}, {"original", r.original, r.origErr, r.origTook}} {
+		for _, sd := range []side{r.ours, r.original} {
 			var parts []string
-			if side.err != nil {
-				parts = append(parts, "FAILED: "+side.err.Error())
+			if sd.err != nil {
+				parts = append(parts, "FAILED: "+sd.err.Error())
 			}
-			if side.o != nil {
-				parts = append(parts, side.o.notes...)
-				parts = append(parts, side.o.checks...)
+			if sd.o != nil {
+				parts = append(parts, sd.o.notes...)
+				parts = append(parts, sd.o.checks...)
 			}
-			fmt.Fprintf(w, "- %s, %s (%.0f s): %s\n", r.v.name, side.name, side.took.Seconds(), strings.Join(parts, "; "))
+			fmt.Fprintf(w, "- %s, %s (%.0f s): %s\n", r.v.name, sd.name, sd.took.Seconds(), strings.Join(parts, "; "))
 		}
 	}
 }

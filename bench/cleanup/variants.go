@@ -34,7 +34,6 @@ type outcome struct {
 
 // runner runs a variant's steps against one server.
 type runner struct {
-	impl  string
 	addr  string
 	poll  time.Duration
 	limit time.Time // upstream's 260 s test timeout
@@ -50,7 +49,7 @@ func (r *runner) close() {
 	r.stats.Close()
 }
 
-func (r *runner) sum() (stats, error) { return getStats(r.stats, "") }
+func (r *runner) sum() (stats, error) { return getStats(r.stats) }
 
 // subscribe keeps a subscriber on id open until the variant ends (the
 // spec's sub_1, never closed).
@@ -72,14 +71,15 @@ func (r *runner) subscribeNoted(o *outcome, name, id string) {
 	}
 }
 
-// fill runs one fill and logs it.
-func (r *runner) fill(idFor func(int) string) (fillResult, error) {
+// fill runs one fill, logs it and adds it to o.
+func (r *runner) fill(o *outcome, idFor func(int) string) error {
 	f, err := fill(r.addr, idFor, body)
 	if err != nil {
-		return f, err
+		return err
 	}
 	r.logf("fill: %d publishes in %v, then %d, connection closed: %v", f.n, f.took.Round(time.Millisecond), f.status, f.closed)
-	return f, nil
+	o.fills = append(o.fills, f)
+	return nil
 }
 
 // waitOpts are the wait_until_trash_is_empty options.
@@ -88,23 +88,24 @@ type waitOpts struct{ stored, channels bool }
 // wait is upstream's wait_until_trash_is_empty: poll the summarized
 // statistics until messages_in_trash and channels_in_trash are 0 (and
 // stored_messages, channels and channels_in_delete where asked); it
-// returns the time since start. Upstream polls every second; r.poll is
-// finer, so the times here are upstream's minus up to a second.
-func (r *runner) wait(start time.Time, o waitOpts) (time.Duration, error) {
+// adds the time since start to o's waits. Upstream polls every second;
+// r.poll is finer, so the times here are upstream's minus up to a second.
+func (r *runner) wait(o *outcome, start time.Time, opts waitOpts) error {
 	for {
 		s, err := r.sum()
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if s.get("messages_in_trash") == 0 && s.get("channels_in_trash") == 0 &&
-			(!o.stored || s.get("stored_messages") == 0) &&
-			(!o.channels || s.get("channels") == 0 && s.get("channels_in_delete") == 0) {
+			(!opts.stored || s.get("stored_messages") == 0) &&
+			(!opts.channels || s.get("channels") == 0 && s.get("channels_in_delete") == 0) {
 			d := time.Since(start)
 			r.logf("trash empty after %.2f s: %s", d.Seconds(), s.summary())
-			return d, nil
+			o.waits = append(o.waits, d)
+			return nil
 		}
 		if time.Now().After(r.limit) {
-			return 0, fmt.Errorf("trash not empty at upstream's 260 s limit: %s", s.summary())
+			return fmt.Errorf("trash not empty at upstream's 260 s limit: %s", s.summary())
 		}
 		time.Sleep(r.poll)
 	}
@@ -198,11 +199,9 @@ var variants = []variant{
 func runStoredFills(id string, maxStored bool) func(r *runner) (*outcome, error) {
 	return func(r *runner) (*outcome, error) {
 		o := &outcome{}
-		f1, err := r.fill(sameID(id))
-		if err != nil {
+		if err := r.fill(o, sameID(id)); err != nil {
 			return o, err
 		}
-		o.fills = append(o.fills, f1)
 		start := time.Now()
 		r.subscribeNoted(o, "A", id)
 		s1, err := r.sum()
@@ -217,16 +216,12 @@ func runStoredFills(id string, maxStored bool) func(r *runner) (*outcome, error)
 			o.check(stored1 > 100, "after fill 1: stored %d > 100", stored1)
 			r.subscribeNoted(o, "B", id)
 		}
-		w, err := r.wait(start, waitOpts{stored: true})
-		if err != nil {
+		if err := r.wait(o, start, waitOpts{stored: true}); err != nil {
 			return o, err
 		}
-		o.waits = append(o.waits, w)
-		f2, err := r.fill(sameID(id))
-		if err != nil {
+		if err := r.fill(o, sameID(id)); err != nil {
 			return o, err
 		}
-		o.fills = append(o.fills, f2)
 		start = time.Now()
 		if maxStored {
 			r.subscribeNoted(o, "B", id)
@@ -236,16 +231,12 @@ func runStoredFills(id string, maxStored bool) func(r *runner) (*outcome, error)
 			return o, err
 		}
 		published2 := s2.get("published_messages")
-		w, err = r.wait(start, waitOpts{stored: true})
-		if err != nil {
+		if err := r.wait(o, start, waitOpts{stored: true}); err != nil {
 			return o, err
 		}
-		o.waits = append(o.waits, w)
-		f3, err := r.fill(sameID(id))
-		if err != nil {
+		if err := r.fill(o, sameID(id)); err != nil {
 			return o, err
 		}
-		o.fills = append(o.fills, f3)
 		s3, err := r.sum()
 		if err != nil {
 			return o, err
@@ -262,11 +253,9 @@ func runStoredFills(id string, maxStored bool) func(r *runner) (*outcome, error)
 func runChannelFills(format, counter string) func(r *runner) (*outcome, error) {
 	return func(r *runner) (*outcome, error) {
 		o := &outcome{}
-		f1, err := r.fill(numbered(format))
-		if err != nil {
+		if err := r.fill(o, numbered(format)); err != nil {
 			return o, err
 		}
-		o.fills = append(o.fills, f1)
 		start := time.Now()
 		s1, err := r.sum()
 		if err != nil {
@@ -274,16 +263,12 @@ func runChannelFills(format, counter string) func(r *runner) (*outcome, error) {
 		}
 		first := s1.get(counter)
 		for i := 0; i < 2; i++ {
-			w, err := r.wait(start, waitOpts{stored: true, channels: true})
-			if err != nil {
+			if err := r.wait(o, start, waitOpts{stored: true, channels: true}); err != nil {
 				return o, err
 			}
-			o.waits = append(o.waits, w)
-			f, err := r.fill(numbered(format))
-			if err != nil {
+			if err := r.fill(o, numbered(format)); err != nil {
 				return o, err
 			}
-			o.fills = append(o.fills, f)
 			start = time.Now()
 		}
 		s3, err := r.sum()
@@ -292,7 +277,7 @@ func runChannelFills(format, counter string) func(r *runner) (*outcome, error) {
 		}
 		got := s3.get(counter)
 		if counter == "published_messages" {
-			got -= int64(f1.n + o.fills[1].n)
+			got -= int64(o.fills[0].n + o.fills[1].n)
 		}
 		o.check(got == first, "fill 3: %s %d, fill 1 %d", counter, got, first)
 		return o, nil
@@ -306,11 +291,9 @@ func runStoreOffWithSubscriber(r *runner) (*outcome, error) {
 	const id = "ch_test_message_cleanup_with_store_off_with_subscriber"
 	o := &outcome{}
 	for i := 0; i < 3; i++ {
-		f, err := r.fill(sameID(id))
-		if err != nil {
+		if err := r.fill(o, sameID(id)); err != nil {
 			return o, err
 		}
-		o.fills = append(o.fills, f)
 		if i == 2 {
 			break
 		}
@@ -319,11 +302,9 @@ func runStoreOffWithSubscriber(r *runner) (*outcome, error) {
 			r.subscribeNoted(o, "A", id)
 			r.subscribeNoted(o, "B", id)
 		}
-		w, err := r.wait(start, waitOpts{stored: true})
-		if err != nil {
+		if err := r.wait(o, start, waitOpts{stored: true}); err != nil {
 			return o, err
 		}
-		o.waits = append(o.waits, w)
 	}
 	o.check(o.fills[2].n == o.fills[0].n, "fill 3 published %d, fill 1 %d", o.fills[2].n, o.fills[0].n)
 	return o, nil
@@ -385,11 +366,9 @@ func runDeleteCreated(r *runner) (*outcome, error) {
 		return o, err
 	}
 	time.Sleep(3 * time.Second)
-	f1, err := r.fill(numbered(channel + "%d"))
-	if err != nil {
+	if err := r.fill(o, numbered(channel+"%d")); err != nil {
 		return o, err
 	}
-	o.fills = append(o.fills, f1)
 	ids, err := channelList(r.stats)
 	if err != nil {
 		return o, err
@@ -410,19 +389,15 @@ func runDeleteCreated(r *runner) (*outcome, error) {
 	o.check(published1 > 0 && s1.get("channels") == 0 && s1.get("channels_in_delete") > 0 && s1.get("channels_in_trash") == 0,
 		"after deleting: published %d > 0, channels %d = 0, in delete %d > 0, in trash %d = 0",
 		published1, s1.get("channels"), s1.get("channels_in_delete"), s1.get("channels_in_trash"))
-	w, err := r.wait(start, waitOpts{stored: true, channels: true})
-	if err != nil {
+	if err := r.wait(o, start, waitOpts{stored: true, channels: true}); err != nil {
 		return o, err
 	}
-	o.waits = append(o.waits, w)
 	if _, err := r.publishOnce("pub_placeholder", strings.Repeat(body, 200)); err != nil {
 		return o, err
 	}
-	f2, err := r.fill(numbered(channel + "%d"))
-	if err != nil {
+	if err := r.fill(o, numbered(channel+"%d")); err != nil {
 		return o, err
 	}
-	o.fills = append(o.fills, f2)
 	s2, err := r.sum()
 	if err != nil {
 		return o, err
@@ -486,11 +461,9 @@ func runDeleteSameID(r *runner) (*outcome, error) {
 	published1 := s1.get("published_messages")
 	o.check(published1 > 0 && s1.get("channels_in_delete") > 0 && s1.get("channels_in_trash") == 0,
 		"after the loop: published %d > 0, in delete %d > 0, in trash %d = 0", published1, s1.get("channels_in_delete"), s1.get("channels_in_trash"))
-	w, err := r.wait(time.Now(), waitOpts{stored: true, channels: true})
-	if err != nil {
+	if err := r.wait(o, time.Now(), waitOpts{stored: true, channels: true}); err != nil {
 		return o, err
 	}
-	o.waits = append(o.waits, w)
 	f2, _, err := r.createAndDelete(id)
 	if err != nil {
 		return o, err

@@ -294,13 +294,9 @@ func mergeCommand(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	var parts []*Result
-	for _, path := range fs.Args() {
-		r, err := readResult(path)
-		if err != nil {
-			return err
-		}
-		parts = append(parts, r)
+	parts, err := readResults(fs.Args())
+	if err != nil {
+		return err
 	}
 	merged, err := merge(parts)
 	if err != nil {

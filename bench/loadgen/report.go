@@ -203,6 +203,19 @@ func readResult(path string) (*Result, error) {
 	return &r, nil
 }
 
+// readResults reads the JSON reports at paths, in order.
+func readResults(paths []string) ([]*Result, error) {
+	var runs []*Result
+	for _, path := range paths {
+		r, err := readResult(path)
+		if err != nil {
+			return nil, err
+		}
+		runs = append(runs, r)
+	}
+	return runs, nil
+}
+
 func writeResult(path string, r *Result) error {
 	raw, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {

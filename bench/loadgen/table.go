@@ -19,13 +19,9 @@ func tableCommand(args []string) error {
 	if fs.NArg() == 0 {
 		return fmt.Errorf("table wants JSON reports")
 	}
-	var runs []*Result
-	for _, path := range fs.Args() {
-		r, err := readResult(path)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, r)
+	runs, err := readResults(fs.Args())
+	if err != nil {
+		return err
 	}
 	printRuns(os.Stdout, runs)
 	return nil
