@@ -152,7 +152,7 @@ func (h *DashboardHandler) figures() dashboardFigures {
 	}
 	if s, ok := h.store.(storeFigures); ok {
 		f.Subscriptions = s.Subscriptions()
-		f.Deliveries = s.Counters().Deliveries
+		f.Deliveries = s.Deliveries()
 		f.MemoryUsed = s.MemoryUsed()
 	}
 	if reason, _ := nodeHealth(h.store); reason != "" {

@@ -102,7 +102,7 @@ type engineRef struct{ engine.Engine }
 // storeFigures is what the metrics read from an engine besides the
 // Engine interface; the in-memory Store has all of it.
 type storeFigures interface {
-	Counters() engine.Counters
+	Deliveries() int64
 	Subscriptions() int64
 	MemoryUsed() int64
 }
@@ -155,15 +155,12 @@ func (storeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descChannels, float64(sum.WildcardChannels), "wildcard")
 	gauge(descStored, float64(sum.Stored))
 	gauge(descMemoryLimit, float64(e.Settings().SharedMemorySize))
-	published := sum.Published
 	if f, ok := e.(storeFigures); ok {
-		c := f.Counters()
-		published = c.Published
 		gauge(descSubscriptions, float64(f.Subscriptions()))
 		gauge(descMemoryUsed, float64(f.MemoryUsed()))
-		ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.CounterValue, float64(c.Deliveries))
+		ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.CounterValue, float64(f.Deliveries()))
 	}
-	ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(published))
+	ch <- prometheus.MustNewConstMetric(descPublished, prometheus.CounterValue, float64(sum.Published))
 	if b, ok := e.(engine.BrokerReporter); ok {
 		up := 0.0
 		if b.BrokerHealth() == nil {

@@ -18,28 +18,11 @@ func (c *counters) delivered(i int, n int64) {
 	}
 }
 
-// Counters are the store's running totals since it was created, each
-// read with one atomic load. They leave the events channel out, as the
-// statistics' published_messages does (docs/PROTOCOL.md §7.4).
-type Counters struct {
-	// Published counts the messages published.
-	Published int64
-	// Deliveries counts the messages queued to subscribers by those
-	// publishes: one per subscriber a message was handed to.
-	Deliveries int64
-	// SlowClosed counts the subscribers closed for falling behind
-	// (MaxQueuedDeliveries).
-	SlowClosed int64
-}
-
-// Counters returns the store's running totals.
-func (s *Store) Counters() Counters {
-	return Counters{
-		Published:  s.published.Load(),
-		Deliveries: s.counters.deliveries.Load(),
-		SlowClosed: s.slowClosed.Load(),
-	}
-}
+// Deliveries returns how many messages publishes queued to subscribers
+// since the store was created, one per subscriber a message was handed
+// to, the events channel's left out as the statistics' published_messages
+// leaves them out (docs/PROTOCOL.md §7.4).
+func (s *Store) Deliveries() int64 { return s.counters.deliveries.Load() }
 
 // Subscriptions returns the number of live subscriptions, events channel
 // included: the sum of every channel's subscribers.

@@ -21,12 +21,17 @@ func (s *Store) Publish(ch *Channel, text []byte, opts PublishOptions) (*Message
 	return s.publish(ch, text, opts, nil)
 }
 
+// publishCost is what a published message is accounted: every byte it
+// keeps counts, text, event id and type (renderings count as they are
+// made, Message.Rendered). PublishAll reserves it for each copy.
+func publishCost(text []byte, opts PublishOptions) int64 {
+	return messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
+}
+
 // publish is Publish with the message's id, time and tag either assigned
 // here (stamp nil) or given by a broker.
 func (s *Store) publish(ch *Channel, text []byte, opts PublishOptions, stamp *Stamp) (*Message, error) {
-	// Every byte the message keeps counts: text, event id and type
-	// (renderings count as they are made, Message.Rendered).
-	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
+	cost := publishCost(text, opts)
 	settings := s.Settings()
 	stripe := localStripe()
 	if !opts.reserved && !s.memory.reserveFrom(stripe, cost, settings.SharedMemorySize) {

@@ -6,9 +6,7 @@ package engine
 // A batch publish (docs/PROTOCOL.md §4.6) uses it so that no message of a
 // batch is half applied.
 func (s *Store) PublishAll(chs []*Channel, text []byte, opts PublishOptions) ([]*Message, error) {
-	// What Publish accounts for each copy.
-	cost := messageCost + int64(len(text)+len(opts.EventID)+len(opts.EventType))
-	if !s.reserve(cost * int64(len(chs))) {
+	if !s.reserve(publishCost(text, opts) * int64(len(chs))) {
 		return nil, ErrNoMemory
 	}
 	opts.reserved = true

@@ -50,18 +50,7 @@ func (s *Store) replica(id string) (*Channel, error) {
 	if ch := s.liveLocked(id); ch != nil {
 		return ch, nil
 	}
-	if !s.reserve(channelCost + int64(len(id))) {
-		return nil, ErrNoMemory
-	}
-	s.nextSeq++
-	ch := &Channel{ID: id, seq: s.nextSeq, wildcard: settings.IsWildcard(id), replica: true, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
-	s.link(ch)
-	if ch.wildcard {
-		s.wildcardCount++
-	} else {
-		s.normalCount++
-	}
-	return ch, nil
+	return s.createLocked(id, settings, true)
 }
 
 // EventSink takes the messages of the events channel (docs/PROTOCOL.md §8)

@@ -162,21 +162,32 @@ func (s *Store) GetOrCreate(id string) (ch *Channel, created bool, err error) {
 		s.mu.Unlock()
 		return nil, false, ErrTooManyChannels
 	}
+	ch, err = s.createLocked(id, settings, false)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, false, err
+	}
+	s.emit(EventChannelCreated, id)
+	return ch, true, nil
+}
+
+// createLocked accounts, makes and links a channel with the id, counted
+// as wildcard or normal; replica marks one a broker's log created. It
+// fails with ErrNoMemory. s.mu must be held.
+func (s *Store) createLocked(id string, settings *Settings, replica bool) (*Channel, error) {
 	if !s.reserve(channelCost + int64(len(id))) {
-		s.mu.Unlock()
-		return nil, false, ErrNoMemory
+		return nil, ErrNoMemory
 	}
 	s.nextSeq++
-	ch = &Channel{ID: id, seq: s.nextSeq, wildcard: wildcard, inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
+	ch := &Channel{ID: id, seq: s.nextSeq, wildcard: settings.IsWildcard(id), replica: replica,
+		inactiveUntil: s.now().Add(settings.ChannelInactivityTime)}
 	s.link(ch)
-	if wildcard {
+	if ch.wildcard {
 		s.wildcardCount++
 	} else {
 		s.normalCount++
 	}
-	s.mu.Unlock()
-	s.emit(EventChannelCreated, id)
-	return ch, true, nil
+	return ch, nil
 }
 
 // Channels returns the live channels whose id starts with prefix, in
