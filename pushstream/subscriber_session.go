@@ -77,7 +77,16 @@ func (h *SubscriberHandler) run(ctx context.Context, sub *engine.Subscriber, out
 		case <-ctx.Done():
 			return
 		case <-ttlC:
+			// What was queued before the TTL goes out first, as on a
+			// transport.Conn (select picks either of two ready cases).
 			reason = endTTL
+			batch, end := sub.Take()
+			if ended, finish := h.deliver(sub, out, batch, end, coalesceMin); ended != "" {
+				reason = ended
+				if !finish {
+					return
+				}
+			}
 			out.finish()
 			return
 		case <-pingC:
