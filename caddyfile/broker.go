@@ -74,9 +74,10 @@ func parseRedisBroker(d *caddyfile.Dispenser) (*pushstream.RedisBroker, error) {
 		case "tls":
 			var on bool
 			if on, err = boolArg(d); err == nil {
-				b.TLS = nil
 				if on {
-					b.TLS = redisTLS(b)
+					redisTLS(b) // keeps tls_* lines given before it
+				} else {
+					b.TLS = nil
 				}
 			}
 		case "tls_server_name":
