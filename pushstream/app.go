@@ -12,6 +12,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyevents"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/internal/oplog"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/redisbroker"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
 )
@@ -80,7 +81,7 @@ type App struct {
 	brokerKey string
 	settings  engine.Settings
 	logger    *zap.Logger
-	flusher   *operatorLogFlusher
+	flusher   *oplog.Flusher
 }
 
 // CaddyModule returns the Caddy module information.

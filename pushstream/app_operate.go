@@ -1,6 +1,10 @@
 package pushstream
 
-import "go.uber.org/zap"
+import (
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/internal/oplog"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/redisbroker"
+	"go.uber.org/zap"
+)
 
 // beginOperating is the operator's side of an app's Start: it logs the
 // store-wide settings this config changes (a reload's effect), points the
@@ -15,7 +19,7 @@ func (a *App) beginOperating() {
 			zap.Int64("shared_memory_size", a.settings.SharedMemorySize), zap.Int64("memory_used", a.store.MemoryUsed()))
 	}
 	metricsEngine.Store(&engineRef{a.engine})
-	a.flusher = startOperatorLogFlusher(operatorLogPeriod, memoryRefusals, brokerRefusals, slowSubscribers)
+	a.flusher = oplog.StartFlusher(operatorLogPeriod, memoryRefusals, brokerRefusals, slowSubscribers, redisbroker.ApplyRefusals)
 }
 
 // endOperating stops what beginOperating started.

@@ -15,5 +15,6 @@
 //   - transport: subscribers on hijacked connections, driven through a
 //     Session this package implements;
 //   - redisbroker: the engine shared by several processes through Redis,
-//     beside wire and transport, above the engine only.
+//     beside wire and transport, above the engine only (and internal/oplog,
+//     the operator log's rate limit, which imports nothing of ours).
 package pushstream

@@ -12,7 +12,8 @@ import (
 
 // TestLayers keeps the layers of the package comment: a lower layer never
 // imports a higher one, the engine stays free of HTTP, Caddy and
-// logging, and the Redis broker uses the engine only.
+// logging, and the Redis broker uses the engine (and the operator log's
+// rate limit) only.
 func TestLayers(t *testing.T) {
 	t.Parallel()
 	const module = "github.com/caddy-pushstream/caddy-pushstream/"
@@ -26,7 +27,7 @@ func TestLayers(t *testing.T) {
 		"engine":      {module + "pushstream/internal/jsontext"},
 		"transport":   {module + "pushstream/transport/internal/netpoll"},
 		"wire":        {module + "pushstream/engine", module + "pushstream/internal/jsontext"},
-		"redisbroker": {module + "pushstream/engine"},
+		"redisbroker": {module + "pushstream/engine", module + "pushstream/internal/oplog"},
 	}
 	for dir, bans := range forbidden {
 		err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {

@@ -308,7 +308,7 @@ func awaitArrivals(r *http.Request, store engine.Engine) {
 // its cause in the operator log); done says what did not happen.
 func (h *PublisherHandler) writeStoreError(w http.ResponseWriter, err error, done string) {
 	if errors.Is(err, engine.ErrUnavailable) {
-		brokerRefusals.note(h.logger, zap.Error(err))
+		brokerRefusals.Note(h.logger, zap.Error(err))
 		writeUnavailable(w, done)
 		return
 	}

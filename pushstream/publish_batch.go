@@ -92,7 +92,7 @@ func (h *PublisherHandler) publishOne(msg *wire.BatchMessage, withInfo bool) wir
 	}
 	if _, err := h.store.PublishAll(channels, []byte(msg.Text), opts); err != nil {
 		if errors.Is(err, engine.ErrUnavailable) {
-			brokerRefusals.note(h.logger, zap.Error(err))
+			brokerRefusals.Note(h.logger, zap.Error(err))
 			return wire.BatchResult{Status: http.StatusServiceUnavailable, Explain: explainBrokerUnavailable}
 		}
 		return wire.BatchResult{Status: http.StatusInternalServerError}

@@ -152,7 +152,7 @@ func (h *SubscriberHandler) logEnd(reason string) {
 	closed := closedReason(reason)
 	subscribersClosed.WithLabelValues(closed).Inc()
 	if closed == closedSlow {
-		slowSubscribers.note(h.logger, zap.String("mode", h.mode))
+		slowSubscribers.Note(h.logger, zap.String("mode", h.mode))
 	}
 	if c := h.logger.Check(zapcore.DebugLevel, "push stream subscriber ended"); c != nil {
 		c.Write(zap.String("mode", h.mode), zap.String("reason", reason))

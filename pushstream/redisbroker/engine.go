@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
+	"github.com/caddy-pushstream/caddy-pushstream/pushstream/internal/oplog"
 )
 
 // applyWait bounds how long a publish waits for its entry to come back
@@ -19,6 +20,16 @@ import (
 // anyway: the message is in the log and every store applies it when it
 // can.
 const applyWait = 10 * time.Second
+
+// ApplyRefusals is the operator-log warning for entries of the shared
+// log this process's store refused (its memory cap full): written at
+// most once a minute, with a count. The app's flusher writes what it
+// holds (package pushstream).
+var ApplyRefusals = &oplog.Warning{
+	Message: "messages of the shared log could not be applied to this process's store",
+	Period:  time.Minute,
+	Now:     time.Now,
+}
 
 // Engine is an engine.Engine whose publishes and deletes go through the
 // Redis log, and whose subscriber counts include the other processes'.

@@ -3,6 +3,7 @@ package redisbroker
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -24,10 +25,12 @@ type event struct {
 // so that the events of every process reach the events channel's
 // subscribers in every process, and websocket clients' messages, which
 // are read on the poller's goroutine and must not wait for Redis. While
-// Redis cannot be reached they are dropped, and the drops are logged.
+// Redis cannot be reached, or while the queue is full, they are dropped,
+// and the drops are logged with a count once Redis takes one again.
 type forwarder struct {
 	e     *Engine
 	queue chan event
+	full  atomic.Int64 // dropped for a full queue, not yet logged
 	quit  chan struct{}
 	done  chan struct{}
 	once  sync.Once
@@ -44,14 +47,14 @@ func (f *forwarder) take(channel string, text []byte, opts engine.PublishOptions
 	select {
 	case f.queue <- event{channel, text, opts}:
 	default:
-		f.e.logger.Warn("message dropped: too many waiting for Redis", zap.String("kind", "events channel or websocket client"))
+		f.full.Add(1)
 	}
 }
 
 // run appends the queued events until stop.
 func (f *forwarder) run() {
 	defer close(f.done)
-	dropped := 0
+	var dropped int64
 	for {
 		select {
 		case <-f.quit:
@@ -65,11 +68,12 @@ func (f *forwarder) run() {
 			ctx, cancel := context.WithTimeout(context.Background(), l.cfg.WriteTimeout+l.cfg.ReadTimeout)
 			_, err := appendEntry(ctx, l.client, l.keys, f.e.Store.Settings(), opPublish, ev.channel, ev.text, ev.opts, "")
 			cancel()
-			switch {
-			case err != nil:
+			if err != nil {
 				dropped++
-			case dropped > 0:
-				f.e.logger.Warn("events channel and websocket client messages were dropped while Redis was unreachable", zap.Int("dropped", dropped))
+				continue
+			}
+			if dropped += f.full.Swap(0); dropped > 0 {
+				f.e.logger.Warn("events channel and websocket client messages were dropped: Redis was unreachable or too slow", zap.Int64("dropped", dropped))
 				dropped = 0
 			}
 		}

@@ -108,9 +108,8 @@ func (e *Engine) apply(entry redis.XMessage) {
 	}
 	if out.err != nil {
 		// The other processes have this message; this one's memory cap
-		// refused it. An operator must know.
-		e.logger.Error("a message of the shared log could not be applied to this process's store",
-			zap.String("entry", entry.ID), zap.Error(out.err))
+		// refused it. An operator must know, once a period however many.
+		ApplyRefusals.Note(e.logger, zap.String("entry", entry.ID), zap.Error(out.err))
 	}
 	e.checkSequence(entry.ID, intField(field("s")))
 	e.cursor.applied(id, field("n") == e.node, out)

@@ -1,4 +1,4 @@
-package pushstream
+package oplog
 
 import (
 	"sync"
@@ -28,15 +28,15 @@ func (c *testClock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// TestRateLimitedWarning logs the first occurrence at once, counts the
+// TestWarning logs the first occurrence at once, counts the
 // rest of the period, and reports them with the next line: from the next
 // occurrence after the period, or from flush.
-func TestRateLimitedWarning(t *testing.T) {
+func TestWarning(t *testing.T) {
 	t.Parallel()
 	core, logs := observer.New(zap.InfoLevel)
 	logger := zap.New(core)
 	clock := &testClock{now: time.Unix(1_000_000, 0)}
-	w := &rateLimitedWarning{message: "refused", period: time.Minute, now: clock.Now}
+	w := &Warning{Message: "refused", Period: time.Minute, Now: clock.Now}
 	counts := func() []int64 {
 		var c []int64
 		for _, e := range logs.AllUntimed() {
@@ -57,30 +57,30 @@ func TestRateLimitedWarning(t *testing.T) {
 		}
 	}
 
-	w.note(logger, zap.Int64("memory_used", 1))
+	w.Note(logger, zap.Int64("memory_used", 1))
 	want("first occurrence", 1)
 	for range 4 {
 		clock.Add(time.Second)
-		w.note(logger)
+		w.Note(logger)
 	}
-	w.flush()
+	w.Flush()
 	want("within the period", 1)
 	clock.Add(time.Minute)
-	w.flush()
+	w.Flush()
 	want("flushed after the period", 1, 4)
-	w.flush()
+	w.Flush()
 	want("nothing pending", 1, 4)
 	clock.Add(time.Minute)
-	w.note(logger)
+	w.Note(logger)
 	want("next occurrence after the period", 1, 4, 1)
 	if e := logs.AllUntimed()[0]; e.Level != zap.WarnLevel || e.Message != "refused" || e.ContextMap()["memory_used"] != int64(1) {
 		t.Fatalf("first line: %v %q %v", e.Level, e.Message, e.ContextMap())
 	}
 }
 
-// TestOperatorLogFlusherStops flushes a pending count on a tick, then
+// TestFlusherStops flushes a pending count on a tick, then
 // stops the flusher's goroutine.
-func TestOperatorLogFlusherStops(t *testing.T) {
+func TestFlusherStops(t *testing.T) {
 	t.Parallel()
 	core, _ := observer.New(zap.InfoLevel)
 	logged := make(chan struct{}, 2)
@@ -89,14 +89,14 @@ func TestOperatorLogFlusherStops(t *testing.T) {
 		return nil
 	}))
 	clock := &testClock{now: time.Unix(1_000_000, 0)}
-	w := &rateLimitedWarning{message: "slow", period: time.Minute, now: clock.Now}
-	w.note(logger)
+	w := &Warning{Message: "slow", Period: time.Minute, Now: clock.Now}
+	w.Note(logger)
 	<-logged
-	w.note(logger)
+	w.Note(logger)
 	clock.Add(time.Minute)
-	f := startOperatorLogFlusher(time.Millisecond, w)
+	f := StartFlusher(time.Millisecond, w)
 	<-logged
 	f.Stop()
-	var nilFlusher *operatorLogFlusher
+	var nilFlusher *Flusher
 	nilFlusher.Stop()
 }
