@@ -247,4 +247,68 @@ func TestBrokerReportsGap(t *testing.T) {
 	}
 	b.Connect(cfg)
 	waitFor(t, "b to report the gap", func() bool { return b.Gaps() == 1 })
+
+	// Redis losing its log (its sequence restarted) is a gap too.
+	if err := client.Set(context.Background(), keys{cfg.KeyPrefix}.sequence(), 0, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Publish(chA, []byte("after the loss"), engine.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b to report the log going back", func() bool { return b.Gaps() == 2 })
+}
+
+// TestBrokerCloseLeaves: a closed broker takes its node and subscriber
+// count out of Redis at once, not when they expire (three heartbeats, a
+// minute's here).
+func TestBrokerCloseLeaves(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, freePort(t))
+	e := New(engine.NewStore(engine.DefaultSettings(), nil), zap.NewNop())
+	e.Connect(Config{Address: srv.Addr, HeartbeatInterval: time.Minute})
+	waitFor(t, "the broker to read the log", e.Connected)
+	cfg := e.current().cfg
+	client := cfg.newClient()
+	defer client.Close()
+	k, ctx := keys{cfg.KeyPrefix}, context.Background()
+	listed := func() bool {
+		_, err := client.ZScore(ctx, k.nodes(), e.node).Result()
+		return err == nil
+	}
+	waitFor(t, "the first heartbeat", listed)
+	e.Close()
+	if listed() {
+		t.Fatal("the closed node is still listed")
+	}
+	if n, err := client.Exists(ctx, k.total(e.node)).Result(); err != nil || n != 0 {
+		t.Fatalf("the closed node's subscriber count: %d keys, %v", n, err)
+	}
+}
+
+// TestBrokerTagsAcrossChannels: the log numbers publishes within one
+// second store-wide (docs/PROTOCOL.md §1.3), not per channel.
+func TestBrokerTagsAcrossChannels(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, freePort(t))
+	a := node(t, srv, engine.DefaultSettings())
+	waitFor(t, "the broker to read the log", a.Connected)
+	x, _, _ := a.GetOrCreate("x")
+	y, _, _ := a.GetOrCreate("y")
+	for range 5 { // until both fall in the same second
+		first, err := a.Publish(x, []byte("one"), engine.PublishOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := a.Publish(y, []byte("two"), engine.PublishOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Time == second.Time {
+			if second.Tag != first.Tag+1 {
+				t.Fatalf("tags %d then %d on another channel in the same second, want consecutive", first.Tag, second.Tag)
+			}
+			return
+		}
+	}
+	t.Fatal("no two publishes in the same second")
 }
