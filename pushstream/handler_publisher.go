@@ -131,7 +131,7 @@ func (h *PublisherHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, _ c
 		return nil
 	}
 	if publish && r.ContentLength > h.MaxBodySize {
-		rejectPublish(rejectedLimits)
+		h.noteRefusal(http.StatusRequestEntityTooLarge, "")
 		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
 		return nil
 	}
@@ -202,26 +202,37 @@ var errBodyTooLarge = errors.New("request body too large")
 
 // writeBodyError answers a body that could not be read.
 func writeBodyError(w http.ResponseWriter, err error) {
-	if errors.Is(err, errBodyTooLarge) {
-		writeHeaderOnly(w, http.StatusRequestEntityTooLarge, "")
-		return
+	writeHeaderOnly(w, bodyErrorStatus(err), "")
+}
+
+// noteRefusal counts a publish refused with status and explain in the
+// metrics by the reason they give, and reports one refused for memory
+// (a 500) to the operator log. A broker's 503 is the broker warning's.
+func (h *PublisherHandler) noteRefusal(status int, explain string) {
+	switch {
+	case status == http.StatusInternalServerError:
+		noteMemoryRefusal(h.logger, h.store)
+	case status == http.StatusServiceUnavailable:
+	case status == http.StatusRequestEntityTooLarge || explain == explainTooLarge || explain == explainTooManyChannels:
+		rejectPublish(rejectedLimits)
+	default:
+		rejectPublish(rejectedBadRequest)
 	}
-	writeHeaderOnly(w, http.StatusBadRequest, "")
+}
+
+// bodyErrorStatus is the status writeBodyError answers err with.
+func bodyErrorStatus(err error) int {
+	if errors.Is(err, errBodyTooLarge) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
 }
 
 // refuse answers a request refused before its channels were touched;
-// a refused publish is counted in the metrics, and one refused for
-// memory reported to the operator log.
+// a refused publish is counted (noteRefusal).
 func (h *PublisherHandler) refuse(w http.ResponseWriter, publish bool, rerr *requestError) {
 	if publish {
-		switch {
-		case rerr.status == http.StatusInternalServerError:
-			noteMemoryRefusal(h.logger, h.store)
-		case rerr.explain == explainTooLarge || rerr.explain == explainTooManyChannels:
-			rejectPublish(rejectedLimits)
-		default:
-			rejectPublish(rejectedBadRequest)
-		}
+		h.noteRefusal(rerr.status, rerr.explain)
 	}
 	if rerr.status == http.StatusInternalServerError {
 		// A channel the memory cap had no room for: answered as a message
@@ -236,16 +247,12 @@ func (h *PublisherHandler) refuse(w http.ResponseWriter, publish bool, rerr *req
 func (h *PublisherHandler) publish(w http.ResponseWriter, r *http.Request, channels []*engine.Channel) {
 	body, err := h.readBody(r)
 	if err != nil {
-		if errors.Is(err, errBodyTooLarge) {
-			rejectPublish(rejectedLimits)
-		} else {
-			rejectPublish(rejectedBadRequest)
-		}
+		h.noteRefusal(bodyErrorStatus(err), "")
 		writeBodyError(w, err)
 		return
 	}
 	if len(body) == 0 {
-		rejectPublish(rejectedBadRequest)
+		h.noteRefusal(http.StatusBadRequest, explainEmptyPost)
 		writeHeaderOnly(w, http.StatusBadRequest, explainEmptyPost)
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -36,11 +37,13 @@ func isBatch(r *http.Request) bool {
 func (h *PublisherHandler) publishBatch(w http.ResponseWriter, r *http.Request) {
 	body, err := h.readBody(r)
 	if err != nil {
+		h.noteRefusal(bodyErrorStatus(err), "")
 		writeBodyError(w, err)
 		return
 	}
 	msgs, err := wire.ParseBatch(body)
 	if err != nil {
+		h.noteRefusal(http.StatusBadRequest, explainBadBatch)
 		writeHeaderOnly(w, http.StatusBadRequest, explainBadBatch)
 		return
 	}
@@ -50,9 +53,14 @@ func (h *PublisherHandler) publishBatch(w http.ResponseWriter, r *http.Request) 
 	}
 	withInfo := h.ChannelInfoOnPublish == nil || *h.ChannelInfoOnPublish
 	results := make([]wire.BatchResult, len(msgs))
+	start := time.Now()
 	for i := range msgs {
 		results[i] = h.publishOne(&msgs[i], withInfo)
+		if status := results[i].Status; status != http.StatusOK {
+			h.noteRefusal(status, results[i].Explain)
+		}
 	}
+	observePublish(start)
 	// About what one channel's info takes, per message.
 	answer := make([]byte, 0, 32+len(results)*112)
 	writeBody(w, http.StatusOK, "application/json", wire.AppendBatchAnswer(answer, results))

@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/engine"
 	"github.com/caddy-pushstream/caddy-pushstream/pushstream/wire"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // BenchmarkPublishBatch is the publisher's share of a batch publish of 1,
@@ -78,5 +80,28 @@ func TestOneChannel(t *testing.T) {
 		if agree := len(refs) == 1 && refs[0].ID == tc.id && refs[0].Backtrack == 0; agree != tc.want {
 			t.Errorf("%q: ParseChannelsPath gives %+v", tc.id, refs)
 		}
+	}
+}
+
+// TestBatchRefusalsCounted: the messages of a batch refused one by one,
+// and a body that is no batch, count in publishes_rejected_total as a
+// single publish's refusals do. Not parallel: the counter is the
+// process's.
+func TestBatchRefusalsCounted(t *testing.T) {
+	h := &PublisherHandler{StoreMessages: true, BatchPublish: true, MaxBodySize: DefaultMaxBodySize, store: engine.NewStore(engine.DefaultSettings(), nil)}
+	rejected := func() float64 { return testutil.ToFloat64(publishesRejected.WithLabelValues(rejectedBadRequest)) }
+	before := rejected()
+	for _, body := range []string{
+		`[{"channels": ["ok"], "text": "published"}, {"channels": ["ok"], "text": ""}, {"channels": [], "text": "x"}]`,
+		`not a batch`,
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/pub", strings.NewReader(body))
+		r.Header.Set("Content-Type", wire.BatchContentType)
+		if err := h.ServeHTTP(httptest.NewRecorder(), r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := rejected() - before; got != 3 {
+		t.Fatalf("bad_request refusals counted: %v, want 3 (two messages of a batch, one body)", got)
 	}
 }
