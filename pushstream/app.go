@@ -107,11 +107,6 @@ func (a *App) Provision(ctx caddy.Context) error {
 	a.holder = val.(*storeHolder)
 	a.store = a.holder.store
 	a.engine = a.store
-	if reg := ctx.GetMetricsRegistry(); reg != nil {
-		if err := registerMetrics(reg); err != nil {
-			return fmt.Errorf("registering push stream metrics: %w", err)
-		}
-	}
 	if a.BrokerRaw != nil {
 		// LoadModule clears BrokerRaw; the JSON tells a reload whether the
 		// broker's configuration changed.
@@ -123,6 +118,11 @@ func (a *App) Provision(ctx caddy.Context) error {
 		if cfg, ok := mod.(Broker).redisConfig(); ok {
 			a.redis = &cfg
 			a.engine = a.holder.redisEngine()
+		}
+	}
+	if reg := ctx.GetMetricsRegistry(); reg != nil {
+		if err := registerMetrics(reg, a.engine); err != nil {
+			return fmt.Errorf("registering push stream metrics: %w", err)
 		}
 	}
 

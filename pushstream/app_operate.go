@@ -7,9 +7,8 @@ import (
 )
 
 // beginOperating is the operator's side of an app's Start: it logs the
-// store-wide settings this config changes (a reload's effect), points the
-// metrics at the store and starts the operator log's flusher. It runs
-// before the settings are applied.
+// store-wide settings this config changes (a reload's effect) and starts
+// the operator log's flusher. It runs before the settings are applied.
 func (a *App) beginOperating() {
 	if changes := settingsChanges(*a.store.Settings(), a.settings); len(changes) > 0 {
 		a.logger.Info("push stream settings changed", changes...)
@@ -18,7 +17,6 @@ func (a *App) beginOperating() {
 		a.logger.Warn("push stream shared_memory_size is below the memory in use: publishes are refused until enough is freed",
 			zap.Int64("shared_memory_size", a.settings.SharedMemorySize), zap.Int64("memory_used", a.store.MemoryUsed()))
 	}
-	metricsEngine.Store(&engineRef{a.engine})
 	a.flusher = oplog.StartFlusher(operatorLogPeriod, memoryRefusals, brokerRefusals, slowSubscribers, redisbroker.ApplyRefusals)
 }
 

@@ -56,8 +56,7 @@ func TestHealthAnswer(t *testing.T) {
 // TestBrokerMetrics reports a broker's state and round trips where the
 // engine has a broker.
 func TestBrokerMetrics(t *testing.T) {
-	metricsEngine.Store(&engineRef{brokerStore{Store: engine.NewStore(engine.DefaultSettings(), nil), err: errors.New("down")}})
-	t.Cleanup(func() { metricsEngine.Store(nil) })
+	broker := brokerStore{Store: engine.NewStore(engine.DefaultSettings(), nil), err: errors.New("down")}
 	want := `
 # HELP caddy_push_stream_broker_up 1 while the broker accepts publishes, 0 otherwise; only with a broker configured.
 # TYPE caddy_push_stream_broker_up gauge
@@ -67,7 +66,7 @@ caddy_push_stream_broker_up 0
 caddy_push_stream_broker_round_trip_seconds_sum 0.002
 caddy_push_stream_broker_round_trip_seconds_count 4
 `
-	if err := testutil.CollectAndCompare(storeCollector{}, strings.NewReader(want), "caddy_push_stream_broker_up", "caddy_push_stream_broker_round_trip_seconds"); err != nil {
+	if err := testutil.CollectAndCompare(storeCollector{broker}, strings.NewReader(want), "caddy_push_stream_broker_up", "caddy_push_stream_broker_round_trip_seconds"); err != nil {
 		t.Fatal(err)
 	}
 }

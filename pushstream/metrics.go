@@ -78,10 +78,10 @@ func init() {
 }
 
 // registerMetrics registers the plugin's collectors with a config's
-// registry; a collector another module of the config already registered
-// is kept.
-func registerMetrics(reg prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{storeCollector{}, subscribersClosed, publishesRejected, publishDuration} {
+// registry (each config has its own), the store collector reading e; a
+// collector another module of the config already registered is kept.
+func registerMetrics(reg prometheus.Registerer, e engine.Engine) error {
+	for _, c := range []prometheus.Collector{storeCollector{e}, subscribersClosed, publishesRejected, publishDuration} {
 		if err := reg.Register(c); err != nil {
 			var are prometheus.AlreadyRegisteredError
 			if !errors.As(err, &are) {
@@ -91,13 +91,6 @@ func registerMetrics(reg prometheus.Registerer) error {
 	}
 	return nil
 }
-
-// metricsEngine is the engine the store collector reads: the process's
-// store, set when a config's app starts.
-var metricsEngine atomic.Pointer[engineRef]
-
-// engineRef holds an engine for an atomic pointer.
-type engineRef struct{ engine.Engine }
 
 // storeFigures is what the metrics read from an engine besides the
 // Engine interface; the in-memory Store has all of it.
@@ -127,8 +120,8 @@ var (
 // storeCollector reports the store's figures at scrape time. It reads
 // the store once per scrape instead of one GaugeFunc per figure, so the
 // figures of one scrape belong together, and reports the broker's only
-// where there is one.
-type storeCollector struct{}
+// where there is one. A nil e reports the subscribers by mode only.
+type storeCollector struct{ e engine.Engine }
 
 // Describe implements prometheus.Collector.
 func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -138,18 +131,17 @@ func (storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect implements prometheus.Collector.
-func (storeCollector) Collect(ch chan<- prometheus.Metric) {
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}
 	for _, mode := range waitingModes {
 		gauge(descSubscribers, float64(modeSubscribers[mode].Load()), mode)
 	}
-	ref := metricsEngine.Load()
-	if ref == nil {
+	e := c.e
+	if e == nil {
 		return
 	}
-	e := ref.Engine
 	sum := e.Summary()
 	gauge(descChannels, float64(sum.Channels), "normal")
 	gauge(descChannels, float64(sum.WildcardChannels), "wildcard")

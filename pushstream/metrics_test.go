@@ -18,7 +18,7 @@ func TestRegisterMetricsTwice(t *testing.T) {
 	for range 2 {
 		reg := prometheus.NewPedanticRegistry()
 		for range 2 {
-			if err := registerMetrics(reg); err != nil {
+			if err := registerMetrics(reg, engine.NewStore(engine.DefaultSettings(), nil)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -29,8 +29,6 @@ func TestRegisterMetricsTwice(t *testing.T) {
 // which checks them against the descriptions.
 func TestStoreCollector(t *testing.T) {
 	store := engine.NewStore(engine.DefaultSettings(), nil)
-	metricsEngine.Store(&engineRef{store})
-	t.Cleanup(func() { metricsEngine.Store(nil) })
 	ch, _, err := store.GetOrCreate("collector")
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +44,7 @@ func TestStoreCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewPedanticRegistry()
-	if err := reg.Register(storeCollector{}); err != nil {
+	if err := reg.Register(storeCollector{store}); err != nil {
 		t.Fatal(err)
 	}
 	want := `
@@ -67,10 +65,10 @@ caddy_push_stream_subscriptions 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), names...); err != nil {
 		t.Fatal(err)
 	}
-	if got := testutil.CollectAndCount(storeCollector{}, "caddy_push_stream_channels"); got != 2 {
+	if got := testutil.CollectAndCount(storeCollector{store}, "caddy_push_stream_channels"); got != 2 {
 		t.Fatalf("caddy_push_stream_channels has %d series, want normal and wildcard", got)
 	}
-	if got := testutil.CollectAndCount(storeCollector{}, "caddy_push_stream_broker_up"); got != 0 {
+	if got := testutil.CollectAndCount(storeCollector{store}, "caddy_push_stream_broker_up"); got != 0 {
 		t.Fatalf("the memory store reports a broker")
 	}
 }
