@@ -82,6 +82,43 @@ func TestGapSignalInEveryMode(t *testing.T) {
 		expectGapInEveryMode(t, reqs, []string{gapLine, "3|" + id + "|msg 3", "4|" + id + "|msg 4"}, true)
 	})
 	t.Run("polling position", func(t *testing.T) { expectGapOncePolling(t, id) })
+	t.Run("eventsource gap has no id", func(t *testing.T) {
+		c := dialRaw(t)
+		c.send(http.MethodGet, "/oldes/"+id, "", "Last-Event-Id: e1")
+		if res := c.head(); res.Status != http.StatusOK {
+			t.Fatalf("status %d", res.Status)
+		}
+		// The browser's last event id stays what it was, not the gap's.
+		chunk := c.mustChunk()
+		for strings.HasPrefix(chunk, ":") { // the stream's opening comment
+			chunk = c.mustChunk()
+		}
+		if !strings.HasPrefix(chunk, "event: gap\ndata: "+gapLine) || strings.Contains(chunk, "id:") {
+			t.Fatalf("first event %q, want the gap event without an id line", chunk)
+		}
+	})
+	t.Run("two channels with a gap", func(t *testing.T) {
+		other := channelID(t)
+		for _, n := range []string{"1", "2", "3", "4"} {
+			publish(t, other, "msg "+n)
+		}
+		res := do(t, http.MethodGet, "/oldpoll/"+id+"/"+other, "", "If-Modified-Since", "Thu, 01 Jan 1970 00:00:00 GMT")
+		want := gapLine + "\r\n3|" + id + "|msg 3\r\n4|" + id + "|msg 4\r\n" +
+			"-4|" + other + "|missed\tsome\r\n3|" + other + "|msg 3\r\n4|" + other + "|msg 4\r\n"
+		if res.StatusCode != http.StatusOK || res.Header.Get("X-Nginx-PushStream-Gap") != "2" || res.body != want {
+			t.Fatalf("poll of two channels: %d, gap header %q, body %q; want 200, 2, %q",
+				res.StatusCode, res.Header.Get("X-Nginx-PushStream-Gap"), res.body, want)
+		}
+	})
+	t.Run("no tag to give", func(t *testing.T) {
+		// Backtracking beyond what is kept with a position after the last
+		// publish: the gap alone, and no channel's tag for the Etag.
+		res := do(t, http.MethodGet, "/gappoll/"+id+".b3", "", "If-Modified-Since", "Fri, 01 Jan 2100 00:00:00 GMT")
+		if res.StatusCode != http.StatusOK || res.Header.Get("X-Nginx-PushStream-Gap") != "1" || res.Header.Get("Etag") != "W/0" {
+			t.Fatalf("backtrack past the last publish: %d, gap header %q, Etag %q, body %q; want 200, 1, W/0",
+				res.StatusCode, res.Header.Get("X-Nginx-PushStream-Gap"), res.Header.Get("Etag"), res.body)
+		}
+	})
 }
 
 // expectGapOncePolling: a polling client that follows the answer's
