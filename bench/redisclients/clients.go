@@ -70,17 +70,16 @@ func dialGoRedis(addr string) (client, error) {
 // it (Script.Run), with the arguments appendEntry passes.
 func (g *goRedis) publish(ctx context.Context, p publication) (string, error) {
 	flags := []byte{'0', '0', '1'}
-	res, err := goRedisScript.Run(ctx, g.c, p.keys,
+	id, err := goRedisScript.Run(ctx, g.c, p.keys,
 		opPublish, p.channel, p.text, "", "", flags,
 		messageTTL.Milliseconds(), channelExpiry.Milliseconds(), node,
-	).Slice()
+	).Text()
 	if err != nil {
 		return "", err
 	}
-	if len(res) == 0 {
+	if id == "" {
 		return "", errNoID
 	}
-	id, _ := res[0].(string)
 	return id, nil
 }
 
@@ -138,14 +137,14 @@ func (r *rueidisClient) publish(ctx context.Context, p publication) (string, err
 		opPublish, p.channel, rueidis.BinaryString(p.text), "", "", rueidis.BinaryString(flags),
 		strconv.FormatInt(messageTTL.Milliseconds(), 10), strconv.FormatInt(channelExpiry.Milliseconds(), 10), node,
 	}
-	res, err := rueidisScript.Exec(ctx, r.c, p.keys, args).ToArray()
+	id, err := rueidisScript.Exec(ctx, r.c, p.keys, args).ToString()
 	if err != nil {
 		return "", err
 	}
-	if len(res) == 0 {
+	if id == "" {
 		return "", errNoID
 	}
-	return res[0].ToString()
+	return id, nil
 }
 
 // read runs the same XREAD as goRedis.read.

@@ -6,12 +6,12 @@ import "time"
 
 // appendScript is the broker's publish, copied from appendScript in
 // pushstream/redisbroker/script.go (this module does not import the
-// plugin).
+// plugin; TestBenchScriptIsTheBrokers there keeps the two equal).
 //
 // KEYS: log, clock, channel, sequence. ARGV: op (p or d), channel id, text, event
 // id, event type, flags (three 0/1: has event id, has event type, store),
 // message_ttl in ms, channel key expiry in ms, node id.
-// It returns the entry's stream id, and for a publish its id, time and tag.
+// It returns the entry's stream id (readers take the rest from the entry).
 const appendScript = `
 local now = redis.call('TIME')
 local sec = tonumber(now[1])
@@ -20,7 +20,7 @@ local minid = tostring(ms - tonumber(ARGV[7]))
 local seq = redis.call('INCR', KEYS[4])
 if ARGV[1] == 'd' then
 	redis.call('DEL', KEYS[3])
-	return {redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9], 's', seq)}
+	return redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9], 's', seq)
 end
 local clock = redis.call('HMGET', KEYS[2], 'sec', 'tag')
 local tag = 1
@@ -30,9 +30,8 @@ end
 redis.call('HSET', KEYS[2], 'sec', sec, 'tag', tag)
 local id = redis.call('HINCRBY', KEYS[3], 'id', 1)
 redis.call('PEXPIRE', KEYS[3], ARGV[8])
-local xid = redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'p', 'ch', ARGV[2], 'id', id, 't', sec, 'tag', tag,
+return redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'p', 'ch', ARGV[2], 'id', id, 't', sec, 'tag', tag,
 	'text', ARGV[3], 'eid', ARGV[4], 'ety', ARGV[5], 'f', ARGV[6], 'n', ARGV[9], 's', seq)
-return {xid, id, sec, tag}
 `
 
 // What the broker passes with a publish, at the plugin's defaults.

@@ -24,7 +24,7 @@ import (
 // KEYS: log, clock, channel, sequence. ARGV: op (p or d), channel id, text, event
 // id, event type, flags (three 0/1: has event id, has event type, store),
 // message_ttl in ms, channel key expiry in ms, node id.
-// It returns the entry's stream id, and for a publish its id, time and tag.
+// It returns the entry's stream id (readers take the rest from the entry).
 var appendScript = redis.NewScript(`
 local now = redis.call('TIME')
 local sec = tonumber(now[1])
@@ -33,7 +33,7 @@ local minid = tostring(ms - tonumber(ARGV[7]))
 local seq = redis.call('INCR', KEYS[4])
 if ARGV[1] == 'd' then
 	redis.call('DEL', KEYS[3])
-	return {redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9], 's', seq)}
+	return redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'd', 'ch', ARGV[2], 'text', ARGV[3], 'n', ARGV[9], 's', seq)
 end
 local clock = redis.call('HMGET', KEYS[2], 'sec', 'tag')
 local tag = 1
@@ -43,9 +43,8 @@ end
 redis.call('HSET', KEYS[2], 'sec', sec, 'tag', tag)
 local id = redis.call('HINCRBY', KEYS[3], 'id', 1)
 redis.call('PEXPIRE', KEYS[3], ARGV[8])
-local xid = redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'p', 'ch', ARGV[2], 'id', id, 't', sec, 'tag', tag,
+return redis.call('XADD', KEYS[1], 'MINID', minid, '*', 'op', 'p', 'ch', ARGV[2], 'id', id, 't', sec, 'tag', tag,
 	'text', ARGV[3], 'eid', ARGV[4], 'ety', ARGV[5], 'f', ARGV[6], 'n', ARGV[9], 's', seq)
-return {xid, id, sec, tag}
 `)
 
 // Operations of log entries.
@@ -62,15 +61,14 @@ func appendEntry(ctx context.Context, client *redis.Client, k keys, settings *en
 	// channel in one process lives while it has either.
 	expiry := 2 * (ttl + settings.ChannelInactivityTime + time.Minute)
 	flags := []byte{flag(opts.HasEventID), flag(opts.HasEventType), flag(opts.Store)}
-	res, err := appendScript.Run(ctx, client,
+	raw, err := appendScript.Run(ctx, client,
 		[]string{k.log(), k.clock(), k.channel(channel), k.sequence()},
 		op, channel, text, opts.EventID, opts.EventType, flags,
 		ttl.Milliseconds(), expiry.Milliseconds(), node,
-	).Slice()
+	).Text()
 	if err != nil {
 		return streamID{}, fmt.Errorf("%w: %v", engine.ErrUnavailable, err)
 	}
-	raw, _ := res[0].(string)
 	id, ok := parseStreamID(raw)
 	if !ok {
 		return streamID{}, fmt.Errorf("%w: unexpected stream id %q", engine.ErrUnavailable, raw)
