@@ -19,7 +19,7 @@ import (
 // message published on one node reaches a subscriber of the other.
 func TestClusterExample(t *testing.T) {
 	t.Parallel()
-	redis := redistest.Start(t, freePort(t))
+	redis := redistest.Start(t)
 	ports := []int{freePort(t), freePort(t)}
 	for _, port := range ports {
 		cmd := exec.Command(caddyBinary, "run", "--config", "../examples/cluster/Caddyfile", "--adapter", "caddyfile")

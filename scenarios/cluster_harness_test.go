@@ -32,7 +32,7 @@ func clusterBroker(addr string) string {
 // and waits until every node reads the Redis log.
 func startCluster(t *testing.T, n int, c config) *cluster {
 	t.Helper()
-	cl := &cluster{redis: redistest.Start(t, freePort(t))}
+	cl := &cluster{redis: redistest.Start(t)}
 	c.Global = mergeSettings(c.Global, map[string]string{"broker": clusterBroker(cl.redis.Addr)})
 	cl.cfg = c
 	for range n {

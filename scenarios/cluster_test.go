@@ -388,7 +388,7 @@ func clusterBatchPublish(t *testing.T, cl *cluster) {
 // outage. Nothing is published.
 func TestClusterRefusedCommand(t *testing.T) {
 	t.Parallel()
-	redis := redistest.Start(t, freePort(t))
+	redis := redistest.Start(t)
 	redisCommand(t, redis.Addr, "ACL SETUSER pusher on >secret ~* &* +@all -eval -evalsha")
 	c := clusterConfig()
 	c.Global = mergeSettings(c.Global, map[string]string{"broker": fmt.Sprintf(

@@ -6,7 +6,6 @@ package redistest
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
@@ -36,29 +35,30 @@ type Server struct {
 	exited chan struct{}
 }
 
-// Start runs redis-server on port, persisting every write to an
-// append-only file in a temporary directory so a restart keeps the data,
-// and stops it when the test ends. A machine without redis-server fails
+// Start runs redis-server on a free loopback port, persisting every
+// write to an append-only file in a temporary directory so a restart
+// keeps the data, and stops it when the test ends. A machine without redis-server fails
 // the test: the Redis broker's tests need it.
-func Start(t testing.TB, port int) *Server {
+func Start(t testing.TB) *Server {
 	t.Helper()
-	return start(t, port, "always")
+	return start(t, "always")
 }
 
 // StartFast is Start with Redis's usual production setting: the
 // append-only file is synced once a second, not at every write, so a
 // crash loses up to a second of acknowledged writes. For benchmarks:
 // syncing every write costs milliseconds per publish on most disks.
-func StartFast(t testing.TB, port int) *Server {
+func StartFast(t testing.TB) *Server {
 	t.Helper()
-	return start(t, port, "everysec")
+	return start(t, "everysec")
 }
 
-func start(t testing.TB, port int, fsync string) *Server {
+func start(t testing.TB, fsync string) *Server {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed: the Redis broker tests need Debian's redis-server (apt-get install redis-server)")
 	}
+	port := freePort(t)
 	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), t: t, dir: t.TempDir(), port: port, fsync: fsync, log: &bytes.Buffer{}}
 	s.Restart()
 	t.Cleanup(s.Kill)
@@ -128,5 +128,14 @@ func (s *Server) Kill() {
 	<-exited
 }
 
-// String describes the server for failure messages.
-func (s *Server) String() string { return fmt.Sprintf("redis-server on %s", s.Addr) }
+// freePort returns a loopback port nothing listens on (the system's
+// ephemeral range, apart from the scenarios' own ports).
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

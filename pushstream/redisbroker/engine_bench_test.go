@@ -13,7 +13,7 @@ import (
 // "bench" on the second, whose deliveries are counted as they arrive.
 func benchCluster(b *testing.B) (pub *Engine, ch *engine.Channel, delivered *atomic.Int64) {
 	b.Helper()
-	srv := redistest.StartFast(b, freePort(b))
+	srv := redistest.StartFast(b)
 	settings := engine.DefaultSettings()
 	settings.MaxMessagesStoredPerChannel = 100
 	a, other := node(b, srv, settings), node(b, srv, settings)

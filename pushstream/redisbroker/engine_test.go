@@ -3,7 +3,6 @@ package redisbroker
 import (
 	"context"
 	"errors"
-	"net"
 	"runtime"
 	"testing"
 	"time"
@@ -17,17 +16,6 @@ import (
 // waitLimit bounds every wait of these tests; it is never what they wait
 // for.
 const waitLimit = 20 * time.Second
-
-// freePort returns a loopback port nobody listens on now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // node is one process of a test cluster: a store and its broker.
 func node(t testing.TB, srv *redistest.Server, settings engine.Settings) *Engine {
@@ -92,7 +80,7 @@ func (r *reader) rest() []engine.Delivery {
 // process; subscriber counts add up over processes.
 func TestBrokerSharesChannels(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	settings := engine.DefaultSettings()
 	settings.MaxMessagesStoredPerChannel = 2
 	a, b := node(t, srv, settings), node(t, srv, settings)
@@ -155,7 +143,7 @@ func TestBrokerSharesChannels(t *testing.T) {
 // their last entry, and a publish reaches the other process once.
 func TestBrokerOutage(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	settings := engine.DefaultSettings()
 	a, b := node(t, srv, settings), node(t, srv, settings)
 	waitFor(t, "both brokers to read the log", func() bool { return a.Connected() && b.Connected() })
@@ -196,7 +184,7 @@ func TestBrokerOutage(t *testing.T) {
 // heartbeat, the forwarder and the client's own goroutines; a reconnect
 // (a reload that changes the address) leaves none behind either.
 func TestBrokerCloseStopsGoroutines(t *testing.T) {
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	before := runtime.NumGoroutine()
 	store := engine.NewStore(engine.DefaultSettings(), nil)
 	e := New(store, zap.NewNop())
@@ -214,7 +202,7 @@ func TestBrokerCloseStopsGoroutines(t *testing.T) {
 // as if nothing was missed.
 func TestBrokerReportsGap(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	settings := engine.DefaultSettings()
 	settings.MessageTTL = time.Millisecond
 	a, b := node(t, srv, settings), node(t, srv, settings)
@@ -263,7 +251,7 @@ func TestBrokerReportsGap(t *testing.T) {
 // minute's here).
 func TestBrokerCloseLeaves(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	e := New(engine.NewStore(engine.DefaultSettings(), nil), zap.NewNop())
 	e.Connect(Config{Address: srv.Addr, HeartbeatInterval: time.Minute})
 	waitFor(t, "the broker to read the log", e.Connected)
@@ -289,7 +277,7 @@ func TestBrokerCloseLeaves(t *testing.T) {
 // second store-wide (docs/PROTOCOL.md §1.3), not per channel.
 func TestBrokerTagsAcrossChannels(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t, freePort(t))
+	srv := redistest.Start(t)
 	a := node(t, srv, engine.DefaultSettings())
 	waitFor(t, "the broker to read the log", a.Connected)
 	x, _, _ := a.GetOrCreate("x")
