@@ -8,30 +8,20 @@
 //
 // Environment: as harness.mjs says, and COMMITS_SCREENSHOT (default
 // ../screenshot.png).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import {
-	WAIT, launch, createCommit, apiIDs, pageIDs, assertFeed, waitForTop, openFeed as openFeedWith, scrollToBottom,
+	WAIT, TRANSPORTS, useBrowser, createCommit, apiIDs, pageIDs, assertFeed, waitForTop, openFeed as openFeedWith, scrollToBottom,
 } from './harness.mjs';
 
 const SCREENSHOT = process.env.COMMITS_SCREENSHOT || fileURLToPath(new URL('../screenshot.png', import.meta.url));
 
-let browser;
-let proxy;
+const env = useBrowser();
 
-before(async () => {
-	({ browser, proxy } = await launch());
-});
+const openFeed = (query) => openFeedWith(env.browser, env.proxy.url, query);
 
-after(async () => {
-	await browser?.close();
-	await proxy?.stop();
-});
-
-const openFeed = (query) => openFeedWith(browser, proxy.url, query);
-
-for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
+for (const transport of TRANSPORTS) {
 	test(`${transport}: endless scroll, live commits, no loss or duplicate across reconnects`, async (t) => {
 		const { context, page, errors } = await openFeed(`?transport=${transport}`);
 		try {
@@ -67,17 +57,17 @@ for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
 			await assertFeed(page);
 
 			// A network outage: every connection reset, new ones refused.
-			const esBefore = proxy.eventSourceRequests.length;
-			proxy.cut();
+			const esBefore = env.proxy.eventSourceRequests.length;
+			env.proxy.cut();
 			await page.waitForFunction(() => !window.feed.connected, null, WAIT);
 			const during = [];
 			for (let i = 0; i < 3; i++) during.unshift(await createCommit('Made during the outage'));
-			proxy.restore();
+			env.proxy.restore();
 			await waitForTop(page, during);
 			await page.waitForFunction(() => window.feed.connected, null, WAIT);
 			await assertFeed(page);
 			if (transport === 'eventsource') {
-				const resumed = proxy.eventSourceRequests.slice(esBefore);
+				const resumed = env.proxy.eventSourceRequests.slice(esBefore);
 				t.diagnostic(`EventSource requests after the outage: ${JSON.stringify(resumed)}`);
 				assert.ok(resumed.some((r) => r.lastEventId === String(missed[0]) || /last_event_id=/.test(r.path)),
 					`EventSource must resume after the last event it got: ${JSON.stringify(resumed)}`);
@@ -87,15 +77,15 @@ for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
 				// A dropped connection the network lets the browser redo: the
 				// browser reconnects by itself, sending Last-Event-ID.
 				const lastSeen = await page.evaluate(() => window.feed.position.eventId);
-				const from = proxy.eventSourceRequests.length;
-				proxy.cut();
-				proxy.restore();
+				const from = env.proxy.eventSourceRequests.length;
+				env.proxy.cut();
+				env.proxy.restore();
 				await page.waitForFunction(() => !window.feed.connected, null, WAIT);
 				const dropped = [];
 				for (let i = 0; i < 2; i++) dropped.unshift(await createCommit('Made while the browser reconnected'));
 				await waitForTop(page, dropped);
 				await assertFeed(page);
-				const again = proxy.eventSourceRequests.slice(from);
+				const again = env.proxy.eventSourceRequests.slice(from);
 				assert.ok(again.some((r) => r.lastEventId === lastSeen),
 					`the browser must reconnect with Last-Event-ID: ${lastSeen}: ${JSON.stringify(again)}`);
 			}
@@ -115,6 +105,10 @@ for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
 			assert.deepEqual(await assertFeed(page), await apiIDs());
 			assert.equal(await page.evaluate(() => window.feed.transport), transport);
 			assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page reloaded');
+			// Every outage here is shorter than message_ttl (run.sh): the
+			// page resumed from what Caddy kept, no gap to refetch over.
+			const stats = await page.evaluate(() => window.feed.stats);
+			assert.equal(stats.gaps, 0, `resumed over a gap: ${JSON.stringify(stats)}`);
 			assert.deepEqual(errors, []);
 		} finally {
 			await context.close();

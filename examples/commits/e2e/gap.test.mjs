@@ -2,23 +2,11 @@
 // messages live (run.sh gives Caddy a short message_ttl) are told so when
 // they come back, on every transport, fetch the newest commits from the
 // API, and show the complete list: nothing missing, nothing twice.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INTERNAL, WAIT, launch, createCommit, assertFeed, waitForTop, openFeed } from './harness.mjs';
+import { INTERNAL, WAIT, TRANSPORTS, useBrowser, createCommit, assertFeed, waitForTop, openFeed } from './harness.mjs';
 
-const TRANSPORTS = ['websocket', 'eventsource', 'longpolling', 'stream'];
-
-let browser;
-let proxy;
-
-before(async () => {
-	({ browser, proxy } = await launch());
-});
-
-after(async () => {
-	await browser?.close();
-	await proxy?.stop();
-});
+const env = useBrowser();
 
 // storedMessages asks the statistics how many messages channel keeps.
 async function storedMessages(channel) {
@@ -31,7 +19,7 @@ test('a page away while its messages expired is told, refetches, and misses noth
 	const filter = `&project_id=${project}`;
 	const opened = [];
 	try {
-		for (const transport of TRANSPORTS) opened.push({ transport, ...(await openFeed(browser, proxy.url, `?project=${project}&transport=${transport}`)) });
+		for (const transport of TRANSPORTS) opened.push({ transport, ...(await openFeed(env.browser, env.proxy.url, `?project=${project}&transport=${transport}`)) });
 
 		// One live commit first, so that every page resumes from an event id
 		// (long polling: from its Last-Modified and Etag).

@@ -9,6 +9,7 @@
 // (default /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const CADDY = (process.env.COMMITS_URL || 'http://127.0.0.1:8081').replace(/\/$/, '');
@@ -73,18 +74,33 @@ export class CuttableProxy {
 	}
 }
 
-// launch starts the proxy and the browser.
-export async function launch() {
-	const proxy = new CuttableProxy(CADDY);
-	await proxy.start();
-	const browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		args: [
-			'--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
-			'--disable-component-update', '--disable-sync', '--no-first-run',
-		],
+// TRANSPORTS are the page's transports; the tests run each of them.
+export const TRANSPORTS = ['websocket', 'eventsource', 'longpolling', 'stream'];
+
+// useBrowser registers the hooks of a test file: before its tests, start
+// Chromium and, unless proxy is false, the cuttable proxy in front of
+// Caddy; after them, close both. The object returned gets browser and
+// proxy once the first hook ran.
+export function useBrowser({ proxy = true } = {}) {
+	const env = {};
+	before(async () => {
+		if (proxy) {
+			env.proxy = new CuttableProxy(CADDY);
+			await env.proxy.start();
+		}
+		env.browser = await chromium.launch({
+			executablePath: CHROMIUM,
+			args: [
+				'--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking',
+				'--disable-component-update', '--disable-sync', '--no-first-run',
+			],
+		});
 	});
-	return { proxy, browser };
+	after(async () => {
+		await env.browser?.close();
+		await env.proxy?.stop();
+	});
+	return env;
 }
 
 let seq = 0;

@@ -4,30 +4,18 @@
 // live; another user, or nobody logged in, is refused, and the page says
 // so. The statistics, which list private channels, are not on the page's
 // origin.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CADDY, INTERNAL, WAIT, launch, createCommit } from './harness.mjs';
+import { CADDY, INTERNAL, WAIT, TRANSPORTS, useBrowser, createCommit } from './harness.mjs';
 
-const TRANSPORTS = ['websocket', 'eventsource', 'longpolling', 'stream'];
-
-let browser;
-let proxy;
-
-before(async () => {
-	({ browser, proxy } = await launch());
-});
-
-after(async () => {
-	await browser?.close();
-	await proxy?.stop();
-});
+const env = useBrowser();
 
 // loggedInContext is a browser context whose cookie jar holds username's
 // session, logged in through the page's own form.
 async function loggedInContext(username) {
-	const context = await browser.newContext();
+	const context = await env.browser.newContext();
 	const page = await context.newPage();
-	await page.goto(`${proxy.url}/`);
+	await page.goto(`${env.proxy.url}/`);
 	await page.fill('#login input[name=username]', username);
 	await Promise.all([page.waitForEvent('load'), page.click('#login button')]);
 	await page.waitForFunction((name) => window.inbox.user && window.inbox.user.username === name, username, WAIT);
@@ -43,7 +31,7 @@ async function openInbox(context, query, want) {
 	const page = await context.newPage();
 	const errors = [];
 	page.on('pageerror', (err) => errors.push(err.message));
-	await page.goto(`${proxy.url}/${query}`);
+	await page.goto(`${env.proxy.url}/${query}`);
 	const state = await page.waitForFunction((w) => window.inbox
 		&& [w, 'refused', 'logged-out'].includes(window.inbox.state) && window.inbox.state, want, WAIT);
 	return { page, errors, state: await state.jsonValue() };
@@ -113,7 +101,7 @@ test("another user is refused a private channel on every transport, and the page
 });
 
 test('logged out, a private channel is refused on every transport', async () => {
-	const context = await browser.newContext();
+	const context = await env.browser.newContext();
 	try {
 		const plain = await openInbox(context, '', 'logged-out');
 		assert.equal(plain.state, 'logged-out');
@@ -129,10 +117,10 @@ test('logged out, a private channel is refused on every transport', async () => 
 });
 
 test("the statistics and the publisher are not reachable from the page's origin", async () => {
-	const context = await browser.newContext();
+	const context = await env.browser.newContext();
 	try {
 		const page = await context.newPage();
-		await page.goto(`${proxy.url}/`);
+		await page.goto(`${env.proxy.url}/`);
 		const answers = await page.evaluate(async () => {
 			const out = [];
 			for (const [method, path] of [['GET', '/events/stats/'], ['GET', '/events/stats/ALL'], ['GET', '/events/stats/private-2'], ['POST', '/events/pub/private-2']]) {

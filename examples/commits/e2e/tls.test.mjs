@@ -3,28 +3,18 @@
 // HTTP/2 to Caddy, and HTTP/3 when told to use QUIC for that origin. Every
 // transport follows the feed live, and a user's private channel opens with
 // the session cookie, which is Secure here.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import tls from 'node:tls';
 import { chromium } from 'playwright-core';
-import { TLS, WAIT, CHROMIUM, launch, createCommit, assertFeed, waitForTop, openFeed } from './harness.mjs';
+import { TLS, WAIT, CHROMIUM, TRANSPORTS, useBrowser, createCommit, assertFeed, waitForTop, openFeed } from './harness.mjs';
 
-let browser;
-let proxy;
-
-before(async () => {
-	({ browser, proxy } = await launch());
-});
-
-after(async () => {
-	await browser?.close();
-	await proxy?.stop();
-});
+const env = useBrowser({ proxy: false });
 
 test('over HTTPS and HTTP/2, every transport follows the feed live', async () => {
-	for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
-		const { context, page, errors } = await openFeed(browser, TLS, `?transport=${transport}`, { ignoreHTTPSErrors: true });
+	for (const transport of TRANSPORTS) {
+		const { context, page, errors } = await openFeed(env.browser, TLS, `?transport=${transport}`, { ignoreHTTPSErrors: true });
 		try {
 			assert.equal(await page.evaluate(() => window.feed.transport), transport);
 			const protocol = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
@@ -40,7 +30,7 @@ test('over HTTPS and HTTP/2, every transport follows the feed live', async () =>
 });
 
 test('over HTTPS, the session cookie opens the private channel', async () => {
-	const { context, page } = await openFeed(browser, TLS, '?transport=eventsource', { ignoreHTTPSErrors: true });
+	const { context, page } = await openFeed(env.browser, TLS, '?transport=eventsource', { ignoreHTTPSErrors: true });
 	try {
 		await page.fill('#login input[name=username]', 'diego');
 		await Promise.all([page.waitForEvent('load'), page.click('#login button')]);
@@ -81,7 +71,7 @@ test('over HTTP/3, every transport follows the feed live', async () => {
 		],
 	});
 	try {
-		for (const transport of ['websocket', 'eventsource', 'longpolling', 'stream']) {
+		for (const transport of TRANSPORTS) {
 			const { context, page, errors } = await openFeed(quic, TLS, `?transport=${transport}`, { ignoreHTTPSErrors: true });
 			try {
 				const protocol = await page.evaluate(() => performance.getEntriesByType('navigation')[0].nextHopProtocol);
